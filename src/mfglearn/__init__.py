@@ -1,0 +1,100 @@
+"""mfglearn: equilibria of mean-field games and optima of mean-field control.
+
+The facade::
+
+    import mfglearn
+    game = mfglearn.make("four_rooms", horizon=30)
+    result = mfglearn.solve(game, "fictitious_play", iterations=200)
+    print(result.exploitability)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.core.backend import set_threads
+from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta, quality
+from mfglearn.core.metrics import exploitability as _exploitability
+from mfglearn.errors import MFGError, ValidationError
+from mfglearn.games import FiniteMFG, list_games, make, register_game
+from mfglearn.solvers import SOLVERS, Result, Solver, get_solver, register_solver
+
+__version__ = "0.1.0"
+
+
+def solve(
+    game,
+    solver: str = "fictitious_play",
+    iterations: int = 100,
+    *,
+    callback=None,
+    progress: bool = False,
+    target_exploitability: float | None = None,
+    **hyperparameters,
+) -> Result:
+    """Solve ``game`` (a game object or a registered id) with solver ``solver``.
+
+    Returns a :class:`Result` with ``.policy``, ``.mean_field``, ``.value``,
+    ``.exploitability`` and ``.history``. Extra keyword arguments are the solver's
+    hyperparameters (e.g. ``learning_rate=0.1`` for ``mirror_descent``).
+    """
+    if isinstance(game, str):
+        game = make(game)
+    cls = get_solver(solver)
+    return cls(game, **_check_hparams(cls, hyperparameters)).solve(
+        iterations, callback=callback, progress=progress, target_exploitability=target_exploitability
+    )
+
+
+def _check_hparams(cls, hp: dict) -> dict:
+    import inspect
+
+    names = [n for c in cls.__mro__ if "__init__" in vars(c) for n in inspect.signature(c.__init__).parameters]
+    allowed = {n for n in names if n not in ("self", "game", "kw", "kwargs")}
+    unknown = [k for k in hp if k not in allowed]
+    if unknown:
+        from mfglearn.errors import UnknownNameError
+
+        raise UnknownNameError(
+            f"solver {cls.name!r} has no hyperparameter {', '.join(map(repr, unknown))}; "
+            f"it accepts: {', '.join(sorted(allowed))}"
+        )
+    return hp
+
+
+def exploitability(game, policy) -> float:
+    """Exploitability of ``policy`` (``(H, S, A)``) in ``game``: best-response gain against its own mean field."""
+    return _exploitability(game, policy)
+
+
+def uniform_policy(game) -> torch.Tensor:
+    """The uniform policy over each state's legal actions."""
+    return game.uniform_policy()
+
+
+def list_solvers() -> list[str]:
+    """Registered solver names, sorted."""
+    return sorted(SOLVERS)
+
+
+__all__ = [
+    "FiniteMFG",
+    "MFGError",
+    "Result",
+    "Solver",
+    "ValidationError",
+    "evaluate",
+    "exploitability",
+    "get_solver",
+    "list_games",
+    "list_solvers",
+    "make",
+    "mean_field_delta",
+    "policy_delta",
+    "quality",
+    "register_game",
+    "register_solver",
+    "set_threads",
+    "solve",
+    "uniform_policy",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from mfglearn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,114 @@
+"""Equilibrium metrics: exploitability, quality, deltas.
+
+* exploitability (NashConv) ``E(pi) = max_pi' J(pi', mu^pi) - J(pi, mu^pi)``;
+* quality ``T(pi, mu) = max_pi' J(pi', mu) - J(pi, mu)`` against any flow ``mu``;
+* mean-field delta: mean over time of the l1 distance between two flows;
+* policy delta: population-weighted l1 distance between two policies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from mfglearn.core.flow import Flow, mean_field_flow
+from mfglearn.core.policy import check_policy
+from mfglearn.core.value import FrozenMDP, best_response, evaluate_policy, freeze, policy_return
+from mfglearn.games.base import FiniteMFG
+
+
+@dataclass
+class Evaluation:
+    """Everything known about a policy against its own mean field.
+
+    Attributes:
+        policy: the evaluated policy ``(H, S, A)``.
+        flow: the policy's mean-field flow.
+        mdp: the agent's MDP against that flow.
+        value: ``J(pi, mu^pi)``.
+        best_value: ``max_pi' J(pi', mu^pi)``.
+        V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
+        V_best, Q_best, best_policy: the best response's.
+    """
+
+    policy: torch.Tensor
+    flow: Flow
+    mdp: FrozenMDP
+    value: float
+    best_value: float
+    V: torch.Tensor
+    Q: torch.Tensor
+    V_best: torch.Tensor
+    Q_best: torch.Tensor
+    best_policy: torch.Tensor
+
+    @property
+    def exploitability(self) -> float:
+        return self.best_value - self.value
+
+
+def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Evaluation:
+    """Flow, policy value and best response of ``pi`` (``(H, S, A)``) in one pass.
+
+    Pass ``flow`` if ``pi``'s flow is already known, to skip recomputing it.
+    """
+    if flow is None:
+        flow = mean_field_flow(game, pi)
+    mdp = freeze(game, flow)
+    V, Q = evaluate_policy(mdp, pi)
+    Vb, Qb, br = best_response(mdp)
+    return Evaluation(
+        policy=pi,
+        flow=flow,
+        mdp=mdp,
+        value=float(policy_return(mdp, V)),
+        best_value=float(policy_return(mdp, Vb)),
+        V=V,
+        Q=Q,
+        V_best=Vb,
+        Q_best=Qb,
+        best_policy=br,
+    )
+
+
+def exploitability(game: FiniteMFG, pi: torch.Tensor) -> float:
+    """Exploitability (NashConv) of ``pi``: best-response gain against ``pi``'s own mean field.
+
+    ``pi`` has shape ``(H, S, A)`` (finite horizon) or ``(S, A)`` (discounted games,
+    against the stationary mean field). Always ``>= 0``; zero exactly at a Nash equilibrium.
+    """
+    if not game.is_finite_horizon:
+        from mfglearn.core.stationary import stationary_exploitability
+
+        return stationary_exploitability(game, check_policy(game, pi))
+    return evaluate(game, check_policy(game, pi)).exploitability
+
+
+def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
+    """Quality ``T(pi, mu) = max_pi' J(pi', mu) - J(pi, mu)`` against a given flow ``mu`` ``(H+1, S)``."""
+    from mfglearn.core.flow import flow_from_mu
+
+    pi = check_policy(game, pi)
+    mdp = freeze(game, flow_from_mu(game, mu, mu[:-1].unsqueeze(-1) * pi))
+    V, _ = evaluate_policy(mdp, pi)
+    Vb, _, _ = best_response(mdp)
+    return float(policy_return(mdp, Vb) - policy_return(mdp, V))
+
+
+def mean_field_delta(mu_a: torch.Tensor, mu_b: torch.Tensor) -> float:
+    """Mean over time of ``||mu_a[t] - mu_b[t]||_1`` (flows of shape ``(H+1, S)`` or ``(S,)``)."""
+    d = (mu_a - mu_b).abs().sum(-1)
+    return float(d.mean())
+
+
+def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None = None) -> float:
+    """Distance between policies: ``sum_s mu(s) ||pi_a(.|s) - pi_b(.|s)||_1``, averaged over time.
+
+    With ``mu=None`` the states are weighted uniformly. ``mu`` may be a flow ``(H+1, S)``.
+    """
+    d = (pi_a - pi_b).abs().sum(-1)  # (H, S) or (S,)
+    if mu is None:
+        return float(d.mean(-1).mean())
+    w = mu[: d.shape[0]] if mu.dim() == 2 and d.dim() == 2 else mu
+    return float((w * d).sum(-1).mean())

@@ -1,0 +1,119 @@
+"""Backward induction on the MDP a representative agent faces against a fixed flow.
+
+Given a :class:`~mfglearn.core.flow.Flow`, the agent's problem is an ordinary
+finite-horizon MDP: :func:`freeze` evaluates its rewards once per step; the
+functions below then run ``H`` vectorised Bellman backups (one per step, each a
+gather or scatter over all states and actions; no loop over states).
+
+Conventions: ``V`` has shape ``(H+1, S)`` with ``V[H]`` the terminal reward,
+``Q`` has shape ``(H, S, A)``, ``Q[t] = r_t + pull_t(V[t+1])``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from mfglearn.core.flow import Flow
+from mfglearn.games.base import FiniteMFG
+from mfglearn.games.kernels import Kernel
+
+
+@dataclass
+class FrozenMDP:
+    """The representative agent's MDP against a fixed mean-field flow.
+
+    Attributes:
+        reward: ``(H, S, A)`` rewards.
+        kernels: ``H`` transition kernels.
+        terminal: ``(S,)`` terminal reward.
+        legal: ``(S, A)`` legal-action mask or ``None``.
+        mu0: ``(S,)`` initial distribution (to turn values into a scalar return).
+    """
+
+    reward: torch.Tensor
+    kernels: list[Kernel]
+    terminal: torch.Tensor
+    legal: torch.Tensor | None
+    mu0: torch.Tensor
+
+    @property
+    def H(self) -> int:
+        return self.reward.shape[0]
+
+
+def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
+    """Evaluate ``game``'s rewards along ``flow``: the MDP faced by a deviating agent."""
+    H = game.H
+    reward = torch.stack([game.reward_at(t, flow.input_at(game, t)) for t in range(H)])
+    terminal = game.terminal_at(flow.mu[H])
+    return FrozenMDP(reward=reward, kernels=flow.kernels, terminal=terminal, legal=game.legal, mu0=game.mu0)
+
+
+def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
+    if legal is None:
+        return q
+    return q.masked_fill(~legal, float("-inf"))
+
+
+def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Value ``V`` ``(H+1, S)`` and action value ``Q`` ``(H, S, A)`` of policy ``pi`` ``(H, S, A)``."""
+    H = mdp.H
+    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    Q = torch.empty_like(mdp.reward)
+    V[H] = mdp.terminal
+    for t in range(H - 1, -1, -1):
+        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        # 0 * (-inf) guards are unnecessary: Q is finite for every action
+        V[t] = (pi[t] * Q[t]).sum(-1)
+    return V, Q
+
+
+def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Optimal ``V`` ``(H+1, S)``, ``Q`` ``(H, S, A)`` and a deterministic optimal policy ``(H, S, A)``.
+
+    Ties are broken towards the lowest action index (as OpenSpiel's greedy policy).
+    """
+    H = mdp.H
+    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    Q = torch.empty_like(mdp.reward)
+    V[H] = mdp.terminal
+    for t in range(H - 1, -1, -1):
+        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        V[t] = _mask(Q[t], mdp.legal).max(-1).values
+    return V, Q, greedy(Q, mdp.legal)
+
+
+def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Entropy-regularised optimum: ``V[t] = tau * logsumexp(Q[t] / tau)``, policy ``softmax(Q / tau)``.
+
+    Returns the soft ``V`` ``(H+1, S)``, soft ``Q`` ``(H, S, A)`` and the optimal
+    regularised policy ``(H, S, A)``. As ``tau -> 0`` this tends to :func:`best_response`.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    H = mdp.H
+    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    Q = torch.empty_like(mdp.reward)
+    V[H] = mdp.terminal
+    for t in range(H - 1, -1, -1):
+        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        V[t] = temperature * torch.logsumexp(_mask(Q[t], mdp.legal) / temperature, dim=-1)
+    return V, Q, softmax_policy(Q, temperature, mdp.legal)
+
+
+def greedy(Q: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
+    """One-hot policy on the first maximising legal action of ``Q`` (``(..., S, A)``)."""
+    idx = _mask(Q, legal).argmax(-1, keepdim=True)
+    return torch.zeros_like(Q).scatter_(-1, idx, 1.0)
+
+
+def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | None = None) -> torch.Tensor:
+    """Boltzmann policy ``softmax(Q / temperature)`` over legal actions."""
+    return torch.softmax(_mask(Q, legal) / temperature, dim=-1)
+
+
+def policy_return(mdp: FrozenMDP, V: torch.Tensor) -> torch.Tensor:
+    """Scalar expected return ``sum_s mu0(s) V[0, s]``."""
+    return (mdp.mu0 * V[0]).sum()

@@ -1,0 +1,286 @@
+"""Crowd games: a beach bar on a ring and crowds on 2-D grid maps with walls.
+
+Textbook conventions (unlike the OpenSpiel-parity versions): the cost of an
+action is paid when it is taken, the crowd-aversion term uses the current
+mean field at every step including ``t = 0``, and moving into a wall leaves the
+agent where it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from mfglearn.errors import ValidationError
+from mfglearn.games.base import FiniteMFG
+from mfglearn.games.kernels import ComposedKernel
+
+EPS = 1e-12
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ValidationError(msg)
+
+
+def beach_bar(
+    size: int = 20,
+    horizon: int = 20,
+    bar: int | None = None,
+    noise: float = 0.2,
+    crowd_aversion: float = 1.0,
+    move_cost: float = 0.1,
+    distance_cost: float = 1.0,
+    device=None,
+) -> FiniteMFG:
+    """1-D beach bar on a ring (Perrin et al. 2020, section 4.2), textbook form.
+
+    ``size`` positions on a ring; actions move ``-1, 0, +1``; afterwards, with
+    probability ``noise``, a uniform random step in ``{-1, 0, +1}``. Uniform start.
+    Reward ``r(x, a, mu) = -distance_cost * d(x, bar) / (size/2) - move_cost |a| - crowd_aversion * log(mu(x))``
+    with ``d`` the ring distance.
+    """
+    _check(size >= 3, f"size must be >= 3, got {size}")
+    _check(0.0 <= noise <= 1.0, f"noise must be in [0, 1], got {noise}")
+    bar = size // 2 if bar is None else int(bar)
+    _check(0 <= bar < size, f"bar must be a position in 0..{size - 1}, got {bar}")
+    x = torch.arange(size)
+    steps = torch.tensor([-1, 0, 1])
+    move = (x.unsqueeze(1) + steps) % size
+    noise_index = (x.unsqueeze(1) + steps) % size
+    noise_prob = torch.tensor([noise / 3, 1 - noise + noise / 3, noise / 3], dtype=torch.float64).expand(size, 3)
+    d = torch.minimum((x - bar).abs(), size - (x - bar).abs()).to(torch.float64)
+    base = -distance_cost * d.unsqueeze(1) / (size / 2) - move_cost * steps.abs().to(torch.float64)
+
+    def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
+        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(1)
+
+    return FiniteMFG(
+        n_states=size,
+        n_actions=3,
+        mu0=torch.full((size,), 1.0 / size, dtype=torch.float64),
+        reward=reward,
+        transition=ComposedKernel(move, noise_index, noise_prob.clone()),
+        horizon=horizon,
+        name="beach_bar",
+        layout={"line": size, "actions": ["left", "stay", "right"]},
+        params=dict(
+            size=size,
+            horizon=horizon,
+            bar=bar,
+            noise=noise,
+            crowd_aversion=crowd_aversion,
+            move_cost=move_cost,
+            distance_cost=distance_cost,
+        ),
+        device=device,
+    )
+
+
+# ----------------------------------------------------------------- grid maps
+MAPS: dict[str, tuple[str, ...]] = {
+    "four_rooms": (
+        "#############",
+        "#     #     #",
+        "#     #     #",
+        "#           #",
+        "#     #     #",
+        "#     #     #",
+        "### ##### ###",
+        "#     #     #",
+        "#     #     #",
+        "#           #",
+        "#     #     #",
+        "#     #     #",
+        "#############",
+    ),
+    "maze": (
+        "######################",
+        "#      #     #     # #",
+        "#      #     #     # #",
+        "######    #  # ##  # #",
+        "#         #  # #   # #",
+        "#         #  # ### # #",
+        "#  ########  #   #   #",
+        "#    # # #  ##   #   #",
+        "#    # # #     # # ###",
+        "#    # # #     # # # #",
+        "###### # ####### # # #",
+        "#  #         #   # # #",
+        "#  # ## ###  #   # # #",
+        "## # #    #  ##### # #",
+        "## # # #  #      # # #",
+        "#    # ####        # #",
+        "# ####  # ########   #",
+        "#       #  #   # ### #",
+        "#  #  # #  # # #   # #",
+        "# ##### #    # #     #",
+        "#            #       #",
+        "######################",
+    ),
+}
+
+# Action order: stay, up, down, left, right  (row, col) offsets.
+GRID_MOVES = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
+GRID_ACTIONS = ("stay", "up", "down", "left", "right")
+
+
+def parse_map(grid: str | Sequence[str]) -> tuple[str, ...]:
+    """An ASCII map (name in :data:`MAPS`, multi-line string or list of rows) as a tuple of rows.
+
+    ``#`` is a wall, ``S`` a start cell, ``G`` a goal (point of interest), anything else free.
+    """
+    if isinstance(grid, str):
+        if grid in MAPS:
+            return MAPS[grid]
+        rows = tuple(r for r in grid.strip("\n").split("\n"))
+        if len(rows) == 1 and "#" not in rows[0] and " " not in rows[0]:
+            raise ValidationError(f"unknown map {grid!r}; known maps: {', '.join(MAPS)}, or give ASCII rows")
+    else:
+        rows = tuple(grid)
+    if not rows or not rows[0]:
+        raise ValidationError("a map needs at least one row of characters")
+    width = len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            raise ValidationError(f"map row {i} has {len(r)} characters, row 0 has {width}; rows must be equally long")
+    if all(c == "#" for r in rows for c in r):
+        raise ValidationError("the map has no free cell")
+    return rows
+
+
+def grid_structure(rows: tuple[str, ...]):
+    """Cells ``(row, col)`` of the free squares and the ``(S, 5)`` move table (walls block moves)."""
+    H_, W_ = len(rows), len(rows[0])
+    cells = [(r, c) for r in range(H_) for c in range(W_) if rows[r][c] != "#"]
+    index = torch.full((H_, W_), -1, dtype=torch.long)
+    for i, (r, c) in enumerate(cells):
+        index[r, c] = i
+    rc = torch.tensor(cells, dtype=torch.long)
+    moves = torch.tensor(GRID_MOVES, dtype=torch.long)
+    tgt = rc.unsqueeze(1) + moves  # (S, 5, 2)
+    inside = (tgt[..., 0] >= 0) & (tgt[..., 0] < H_) & (tgt[..., 1] >= 0) & (tgt[..., 1] < W_)
+    tr = tgt[..., 0].clamp(0, H_ - 1)
+    tc = tgt[..., 1].clamp(0, W_ - 1)
+    nxt = index[tr, tc]
+    blocked = ~inside | (nxt < 0)
+    self_idx = torch.arange(len(cells)).unsqueeze(1).expand_as(nxt)
+    move = torch.where(blocked, self_idx, nxt)
+    return cells, index, move
+
+
+def crowd_grid(
+    map: str | Sequence[str] = "four_rooms",
+    horizon: int = 30,
+    noise: float = 0.1,
+    crowd_aversion: float = 1.0,
+    move_cost: float = 0.0,
+    goal_reward: float = 0.0,
+    start: str = "corner",
+    device=None,
+) -> FiniteMFG:
+    """A crowd on a 2-D grid map with walls: agents spread out to avoid congestion.
+
+    Actions ``stay, up, down, left, right``; a move into a wall or off the map
+    leaves the agent in place. With probability ``noise`` the chosen move is
+    replaced by a uniformly random one. Reward
+    ``r(s, a, mu) = -crowd_aversion * log(mu(s)) - move_cost [a != stay] - goal_reward * dist(s, goal) / diameter``.
+
+    Args:
+        map: a name in ``MAPS`` (``four_rooms``, ``maze``) or ASCII rows (``#`` wall,
+            ``S`` start cells, ``G`` goal cells).
+        start: ``"corner"`` (the first free cell, or the ``S`` cells), or ``"uniform"``.
+    """
+    rows = parse_map(map)
+    _check(0.0 <= noise <= 1.0, f"noise must be in [0, 1], got {noise}")
+    _check(start in ("corner", "uniform"), f"start must be 'corner' or 'uniform', got {start!r}")
+    cells, index, move = grid_structure(rows)
+    S = len(cells)
+    mu0 = torch.zeros(S, dtype=torch.float64)
+    starts = [i for i, (r, c) in enumerate(cells) if rows[r][c] == "S"]
+    if start == "uniform":
+        mu0[:] = 1.0 / S
+    elif starts:
+        mu0[starts] = 1.0 / len(starts)
+    else:
+        mu0[0] = 1.0
+    # noise: after the intended move y, with prob `noise` take a uniformly random move from y
+    nprob = torch.full((S, 5), noise / 5, dtype=torch.float64)
+    nprob[:, 0] += 1.0 - noise
+    kernel = ComposedKernel(move, move.clone(), nprob)
+    rc = torch.tensor(cells, dtype=torch.float64)
+    goals = [i for i, (r, c) in enumerate(cells) if rows[r][c] == "G"]
+    base = -move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=torch.float64).expand(S, 5).clone()
+    if goal_reward and goals:
+        g = rc[goals]
+        dist = (rc.unsqueeze(1) - g.unsqueeze(0)).abs().sum(-1).min(-1).values
+        base = base - goal_reward * (dist / (len(rows) + len(rows[0]))).unsqueeze(1)
+
+    def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
+        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(1)
+
+    name = map if isinstance(map, str) and map in MAPS else "custom_map"
+    return FiniteMFG(
+        n_states=S,
+        n_actions=5,
+        mu0=mu0,
+        reward=reward,
+        transition=kernel,
+        horizon=horizon,
+        name=f"crowd_grid/{name}",
+        layout={"grid": rows, "cells": cells, "actions": list(GRID_ACTIONS)},
+        params=dict(
+            horizon=horizon,
+            noise=noise,
+            crowd_aversion=crowd_aversion,
+            move_cost=move_cost,
+            goal_reward=goal_reward,
+            start=start,
+        ),
+        device=device,
+    )
+
+
+def four_rooms(
+    horizon: int = 30,
+    noise: float = 0.1,
+    crowd_aversion: float = 1.0,
+    move_cost: float = 0.0,
+    start: str = "corner",
+    device=None,
+) -> FiniteMFG:
+    """A crowd spreading through the four-rooms map (:func:`crowd_grid`), from the top-left corner."""
+    g = crowd_grid(
+        "four_rooms",
+        horizon=horizon,
+        noise=noise,
+        crowd_aversion=crowd_aversion,
+        move_cost=move_cost,
+        start=start,
+        device=device,
+    )
+    g.name = "four_rooms"
+    return g
+
+
+def maze(
+    horizon: int = 60,
+    noise: float = 0.1,
+    crowd_aversion: float = 1.0,
+    move_cost: float = 0.0,
+    start: str = "corner",
+    device=None,
+) -> FiniteMFG:
+    """A crowd spreading through OpenSpiel's 22x22 maze (:func:`crowd_grid`), from the top-left corner."""
+    g = crowd_grid(
+        "maze",
+        horizon=horizon,
+        noise=noise,
+        crowd_aversion=crowd_aversion,
+        move_cost=move_cost,
+        start=start,
+        device=device,
+    )
+    g.name = "maze"
+    return g

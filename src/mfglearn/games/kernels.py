@@ -1,0 +1,240 @@
+"""Transition kernels P(s' | s, a) as linear operators.
+
+A kernel is used in exactly two ways, both vectorised over all states and actions:
+
+* ``push(m)``: forward (Kolmogorov) step. ``m[s, a]`` is a mass on state-action
+  pairs; the result ``out[s'] = sum_{s,a} m[s, a] P(s'|s, a)``.
+* ``pull(v)``: backward (Bellman) step. ``v[s']`` is a value on next states; the
+  result ``out[s, a] = sum_{s'} P(s'|s, a) v[s']``.
+
+Three storage formats cover the cases met in practice:
+
+* :class:`SparseKernel`: ``B`` successors per pair, ``index[s, a, b]`` and
+  ``prob[s, a, b]`` (``B = 1`` is a deterministic kernel).
+* :class:`ComposedKernel`: a deterministic move ``move[s, a]`` followed by a
+  state-only noise kernel ``noise_index[y, b]`` / ``noise_prob[y, b]``. Grid
+  crowds are of this form; it stores ``S*A + 2*S*B`` numbers instead of ``2*S*A*B``.
+* :class:`DenseKernel`: a full ``P[s, a, s']`` tensor, for tiny games only.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.errors import ShapeError, ValidationError
+
+_TOL = 1e-6
+
+
+class Kernel:
+    """Base class: a transition kernel on ``n_states`` states and ``n_actions`` actions."""
+
+    n_states: int
+    n_actions: int
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        """Next-state mass ``(S,)`` from a state-action mass ``m`` of shape ``(S, A)``."""
+        raise NotImplementedError
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        """Expected next value ``(S, A)`` from a next-state value ``v`` of shape ``(S,)``."""
+        raise NotImplementedError
+
+    def to_sparse(self) -> SparseKernel:
+        """The same kernel as a :class:`SparseKernel` (``index``/``prob`` of shape ``(S, A, B)``)."""
+        raise NotImplementedError
+
+    def dense(self) -> torch.Tensor:
+        """The full ``(S, A, S)`` transition tensor. Memory ``S*A*S``: tiny games only."""
+        sp = self.to_sparse()
+        out = torch.zeros(self.n_states, self.n_actions, self.n_states, dtype=sp.prob.dtype, device=sp.prob.device)
+        out.scatter_add_(2, sp.index, sp.prob)
+        return out
+
+    def policy_matrix(self, pi: torch.Tensor) -> torch.Tensor:
+        """Sparse COO ``(S, S)`` matrix ``P_pi[s, s'] = sum_a pi[s, a] P(s'|s, a)``."""
+        sp = self.to_sparse()
+        S, A, B = sp.index.shape
+        rows = torch.arange(S, device=sp.index.device).view(S, 1, 1).expand(S, A, B)
+        vals = pi.unsqueeze(-1) * sp.prob
+        mat = torch.sparse_coo_tensor(torch.stack([rows.reshape(-1), sp.index.reshape(-1)]), vals.reshape(-1), (S, S))
+        return mat.coalesce()
+
+    def check(self, name: str = "transition") -> None:
+        """Raise :class:`ValidationError` if any row is not a probability distribution."""
+        sp = self.to_sparse()
+        _check_index_prob(sp.index, sp.prob, self.n_states, name, "[s, a, b]")
+
+
+def _check_index_prob(index: torch.Tensor, prob: torch.Tensor, n_states: int, name: str, axes: str) -> None:
+    if index.shape != prob.shape:
+        raise ShapeError(
+            f"{name}: index shape {tuple(index.shape)} and prob shape {tuple(prob.shape)} differ; "
+            "give one successor index per probability"
+        )
+    if not torch.is_floating_point(prob):
+        raise ValidationError(f"{name}: probabilities must be a floating tensor, got {prob.dtype}")
+    bad = ~torch.isfinite(prob)
+    if bad.any():
+        pos = tuple(int(i) for i in bad.nonzero()[0])
+        raise ValidationError(f"{name}: probability{axes}={pos} is {prob[pos].item()}; all entries must be finite")
+    neg = prob < -_TOL
+    if neg.any():
+        pos = tuple(int(i) for i in neg.nonzero()[0])
+        raise ValidationError(
+            f"{name}: probability{axes}={pos} is {prob[pos].item():.3g} < 0; probabilities must be >= 0"
+        )
+    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= n_states):
+        bad_i = ((index < 0) | (index >= n_states)).nonzero()[0]
+        pos = tuple(int(i) for i in bad_i)
+        raise ValidationError(f"{name}: successor index{axes}={pos} is {int(index[pos])}, outside 0..{n_states - 1}")
+    sums = prob.sum(-1)
+    off = (sums - 1).abs() > _TOL
+    if off.any():
+        pos = tuple(int(i) for i in off.nonzero()[0])
+        raise ValidationError(
+            f"{name}: probabilities at {pos} sum to {sums[pos].item():.6g}, not 1; "
+            "normalise each row (e.g. prob / prob.sum(-1, keepdim=True))"
+        )
+
+
+class SparseKernel(Kernel):
+    """``B`` successors per state-action pair.
+
+    Args:
+        index: ``(S, A, B)`` integer tensor of successor states.
+        prob: ``(S, A, B)`` probabilities, summing to 1 over ``b``.
+    """
+
+    def __init__(self, index: torch.Tensor, prob: torch.Tensor, n_states: int | None = None):
+        if index.dim() == 2:  # deterministic (S, A)
+            index, prob = index.unsqueeze(-1), prob.unsqueeze(-1) if prob.dim() == 2 else prob
+        if index.dim() != 3:
+            raise ShapeError(f"SparseKernel index must have shape (S, A, B), got {tuple(index.shape)}")
+        self.index = index.long()
+        self.prob = prob
+        self.n_states = int(n_states if n_states is not None else index.shape[0])
+        self.n_actions = int(index.shape[1])
+        if index.shape[0] != self.n_states:
+            raise ShapeError(f"SparseKernel index has {index.shape[0]} source states but n_states={self.n_states}")
+        self._flat_index = self.index.reshape(-1)
+
+    @classmethod
+    def deterministic(cls, next_state: torch.Tensor, dtype: torch.dtype = torch.float64) -> SparseKernel:
+        """Kernel moving ``s`` to ``next_state[s, a]`` with probability one."""
+        idx = next_state.long().unsqueeze(-1)
+        return cls(idx, torch.ones(idx.shape, dtype=dtype, device=idx.device))
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        w = (m.unsqueeze(-1) * self.prob).reshape(-1)
+        out = torch.zeros(self.n_states, dtype=w.dtype, device=w.device)
+        return out.index_add_(0, self._flat_index, w)
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        return (v[self.index] * self.prob).sum(-1)
+
+    def to_sparse(self) -> SparseKernel:
+        return self
+
+    def to(self, device=None, dtype=None) -> SparseKernel:
+        return SparseKernel(self.index.to(device), self.prob.to(device=device, dtype=dtype), self.n_states)
+
+
+class ComposedKernel(Kernel):
+    """A deterministic move followed by state-dependent noise.
+
+    ``s --a--> y = move[s, a] --noise--> s' = noise_index[y, b]`` with probability
+    ``noise_prob[y, b]``.
+
+    Args:
+        move: ``(S, A)`` integer tensor, the intermediate state after the action.
+        noise_index: ``(S, B)`` integer tensor of successors of each intermediate state.
+        noise_prob: ``(S, B)`` probabilities summing to 1 over ``b``.
+    """
+
+    def __init__(self, move: torch.Tensor, noise_index: torch.Tensor, noise_prob: torch.Tensor):
+        if move.dim() != 2:
+            raise ShapeError(f"ComposedKernel move must have shape (S, A), got {tuple(move.shape)}")
+        if noise_index.dim() != 2 or noise_index.shape[0] != move.shape[0]:
+            raise ShapeError(
+                f"ComposedKernel noise_index must have shape (S, B) with S={move.shape[0]}, "
+                f"got {tuple(noise_index.shape)}"
+            )
+        self.move = move.long()
+        self.noise_index = noise_index.long()
+        self.noise_prob = noise_prob
+        self.n_states = int(move.shape[0])
+        self.n_actions = int(move.shape[1])
+        self._flat_move = self.move.reshape(-1)
+        self._flat_noise = self.noise_index.reshape(-1)
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        y = torch.zeros(self.n_states, dtype=m.dtype, device=m.device).index_add_(0, self._flat_move, m.reshape(-1))
+        w = (y.unsqueeze(-1) * self.noise_prob).reshape(-1)
+        return torch.zeros_like(y).index_add_(0, self._flat_noise, w)
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        w = (v[self.noise_index] * self.noise_prob).sum(-1)
+        return w[self.move]
+
+    def to_sparse(self) -> SparseKernel:
+        return SparseKernel(self.noise_index[self.move], self.noise_prob[self.move], self.n_states)
+
+    def check(self, name: str = "transition") -> None:
+        if int(self.move.min()) < 0 or int(self.move.max()) >= self.n_states:
+            bad = ((self.move < 0) | (self.move >= self.n_states)).nonzero()[0]
+            pos = tuple(int(i) for i in bad)
+            raise ValidationError(f"{name}: move[s, a]={pos} is {int(self.move[pos])}, outside 0..{self.n_states - 1}")
+        _check_index_prob(self.noise_index, self.noise_prob, self.n_states, f"{name} noise", "[y, b]")
+
+
+class DenseKernel(Kernel):
+    """A full ``(S, A, S)`` transition tensor ``P[s, a, s']``."""
+
+    def __init__(self, P: torch.Tensor):
+        if P.dim() != 3 or P.shape[0] != P.shape[2]:
+            raise ShapeError(f"dense transition must have shape (S, A, S), got {tuple(P.shape)}")
+        self.P = P
+        self.n_states = int(P.shape[0])
+        self.n_actions = int(P.shape[1])
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("sa,sat->t", m, self.P)
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        return self.P @ v
+
+    def dense(self) -> torch.Tensor:
+        return self.P
+
+    def to_sparse(self) -> SparseKernel:
+        S, A, _ = self.P.shape
+        idx = torch.arange(S, device=self.P.device).expand(S, A, S)
+        return SparseKernel(idx, self.P, S)
+
+    def check(self, name: str = "transition") -> None:
+        S = self.n_states
+        idx = torch.arange(S, device=self.P.device).expand(S, self.n_actions, S)
+        _check_index_prob(idx, self.P, S, name, "[s, a, s']")
+
+
+def as_kernel(obj, n_states: int | None = None) -> Kernel:
+    """Coerce a user transition (kernel, dense tensor, or ``(index, prob)`` pair) to a :class:`Kernel`."""
+    if isinstance(obj, Kernel):
+        return obj
+    if isinstance(obj, torch.Tensor):
+        if obj.dim() == 3 and torch.is_floating_point(obj):
+            return DenseKernel(obj)
+        if obj.dim() == 2 and not torch.is_floating_point(obj):
+            return SparseKernel.deterministic(obj)
+        raise ShapeError(
+            f"a transition tensor must be a float (S, A, S) dense kernel or an integer (S, A) "
+            f"next-state table; got dtype {obj.dtype} and shape {tuple(obj.shape)}"
+        )
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        index, prob = (torch.as_tensor(o) for o in obj)
+        return SparseKernel(index, prob, n_states)
+    raise TypeError(
+        "transition must be a Kernel, a (S, A, S) float tensor, an (S, A) integer next-state "
+        f"tensor, an (index, prob) pair, or a callable (t, mu) -> one of these; got {type(obj).__name__}"
+    )

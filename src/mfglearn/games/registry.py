@@ -1,0 +1,92 @@
+"""Game registry: ids -> constructors, with parameter checking."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mfglearn.errors import UnknownNameError, ValidationError
+from mfglearn.games import classic, crowd, openspiel
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """A registered game: its id, constructor and one-line description."""
+
+    id: str
+    make: Callable
+    description: str
+
+    def parameters(self) -> dict[str, object]:
+        """Constructor parameters and their defaults (``device`` excluded)."""
+        sig = inspect.signature(self.make)
+        return {
+            n: (p.default if p.default is not inspect.Parameter.empty else None)
+            for n, p in sig.parameters.items()
+            if n != "device" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
+
+
+GAMES: dict[str, GameSpec] = {}
+
+
+def register_game(id: str, make: Callable, description: str | None = None) -> GameSpec:
+    """Register a game constructor under ``id``; the description defaults to the docstring's first line."""
+    desc = description or (inspect.getdoc(make) or "").split("\n")[0]
+    spec = GameSpec(id, make, desc)
+    GAMES[id] = spec
+    return spec
+
+
+for _id, _fn in [
+    ("beach_bar", crowd.beach_bar),
+    ("crowd_grid", crowd.crowd_grid),
+    ("four_rooms", crowd.four_rooms),
+    ("maze", crowd.maze),
+    ("lq_discrete", classic.lq_discrete),
+    ("left_right", classic.left_right),
+    ("rock_paper_scissors", classic.rock_paper_scissors),
+    ("sis", classic.sis),
+    ("random", classic.random_game),
+    ("openspiel/crowd_modelling", openspiel.crowd_modelling),
+    ("openspiel/crowd_modelling_2d_four_rooms", openspiel.crowd_modelling_2d_four_rooms),
+    ("openspiel/crowd_modelling_2d_maze", openspiel.crowd_modelling_2d_maze),
+    ("openspiel/linear_quadratic", openspiel.linear_quadratic),
+]:
+    register_game(_id, _fn)
+
+
+def list_games() -> list[str]:
+    """Registered game ids, sorted."""
+    return sorted(GAMES)
+
+
+def get_game_spec(game_id: str) -> GameSpec:
+    """The :class:`GameSpec` for ``game_id`` (clear error listing the ids if unknown)."""
+    try:
+        return GAMES[game_id]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(game_id, GAMES, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown game {game_id!r}.{hint} Available: {', '.join(list_games())}") from None
+
+
+def make(game_id: str, **params):
+    """Build the registered game ``game_id`` with keyword ``params`` (e.g. ``make("four_rooms", horizon=40)``)."""
+    spec = get_game_spec(game_id)
+    sig = inspect.signature(spec.make)
+    accepts_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    if not accepts_kw:
+        unknown = [k for k in params if k not in sig.parameters]
+        if unknown:
+            raise UnknownNameError(
+                f"game {game_id!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are: {', '.join(spec.parameters())}"
+            )
+    try:
+        return spec.make(**params)
+    except TypeError as exc:
+        raise ValidationError(f"bad parameters for game {game_id!r}: {exc}") from None

@@ -1,0 +1,65 @@
+"""Fictitious play with distribution-weighted policy averaging."""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.core.flow import mean_field_flow
+from mfglearn.core.metrics import Evaluation
+from mfglearn.core.value import softmax_policy
+from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
+
+
+def mix_policies(
+    pi_a: torch.Tensor, mu_a: torch.Tensor, pi_b: torch.Tensor, mu_b: torch.Tensor, w: float, fallback: torch.Tensor
+) -> torch.Tensor:
+    """The policy whose population is ``(1-w) mu_a + w mu_b``: state-wise mix weighted by mass.
+
+    ``pi_*`` are ``(H, S, A)``, ``mu_*`` are ``(H+1, S)`` flows. Where both flows
+    have zero mass the ``fallback`` policy is used (OpenSpiel uses uniform).
+    """
+    wa = (1.0 - w) * mu_a[:-1].unsqueeze(-1)
+    wb = w * mu_b[:-1].unsqueeze(-1)
+    den = wa + wb
+    mixed = (wa * pi_a + wb * pi_b) / torch.where(den > 0, den, torch.ones_like(den))
+    return torch.where(den > 0, mixed, fallback)
+
+
+class FictitiousPlay(Solver):
+    """Fictitious play (Perrin et al. 2020), as OpenSpiel's ``FictitiousPlay``.
+
+    Each iteration computes a best response ``BR_k`` to the mean field of the
+    average policy ``pi_k``, then averages *populations*:
+    ``mu^{pi_{k+1}} = (1 - w_k) mu^{pi_k} + w_k mu^{BR_k}`` by mixing the two
+    policies state by state with weights proportional to their mass.
+    ``w_k = 1/(k+1)`` (k = 1, 2, ...) from the uniform policy unless ``learning_rate`` is set.
+
+    Args:
+        game: a finite-horizon game.
+        learning_rate: constant mixing weight in ``(0, 1]``; ``None`` for ``1/(k+1)``.
+        temperature: ``None`` for greedy best responses, else ``softmax(Q*/temperature)``.
+    """
+
+    name = "fictitious_play"
+    description = "fictitious play: average best responses, weighting by population mass"
+
+    def __init__(self, game, learning_rate: float | None = None, temperature: float | None = None, **kw):
+        super().__init__(game, **kw)
+        self.learning_rate = None if learning_rate is None else check_unit_interval("learning_rate", learning_rate)
+        self.temperature = None if temperature is None else check_positive("temperature", temperature)
+        self._uniform = game.uniform_policy()
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"learning_rate": self.learning_rate, "temperature": self.temperature}
+
+    def _update(self, ev: Evaluation):
+        k = self.iteration + 1
+        br = (
+            ev.best_policy if self.temperature is None else softmax_policy(ev.Q_best, self.temperature, self.game.legal)
+        )
+        br_flow = mean_field_flow(self.game, br)
+        w = self.learning_rate if self.learning_rate is not None else 1.0 / (k + 1)
+        if w == 1.0:
+            return br, br_flow
+        return mix_policies(ev.policy, ev.flow.mu, br, br_flow.mu, w, self._uniform), None

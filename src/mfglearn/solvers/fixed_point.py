@@ -1,0 +1,61 @@
+"""Damped fixed-point iteration (Banach-Picard) on the mean field."""
+
+from __future__ import annotations
+
+from mfglearn.core.flow import Flow, flow_from_mu, mean_field_flow
+from mfglearn.core.metrics import Evaluation
+from mfglearn.core.value import best_response, freeze, greedy, softmax_policy
+from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
+
+
+class FixedPoint(Solver):
+    """Fixed point: best-respond to the current mean field, then move the mean field.
+
+    ``pi_{k+1} = BR(m_k)`` (greedy, or ``softmax(Q*/temperature)``) and
+    ``m_{k+1} = (1 - damping) m_k + damping * mu^{pi_{k+1}}``. With ``damping=1``
+    this is OpenSpiel's ``FixedPoint``; it may cycle on games with several
+    near-optimal actions, which damping or a temperature cures.
+
+    Args:
+        game: a finite-horizon :class:`~mfglearn.games.base.FiniteMFG`.
+        temperature: ``None`` for the greedy best response, else the softmax temperature (> 0).
+        damping: weight of the new mean field, in ``(0, 1]``.
+    """
+
+    name = "fixed_point"
+    description = "damped fixed-point iteration: best response to the (damped) mean field"
+
+    def __init__(self, game, temperature: float | None = None, damping: float = 1.0, **kw):
+        super().__init__(game, **kw)
+        self.temperature = None if temperature is None else check_positive("temperature", temperature)
+        self.damping = check_unit_interval("damping", damping)
+        self._mf: Flow | None = None
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"temperature": self.temperature, "damping": self.damping}
+
+    def _update(self, ev: Evaluation):
+        mf = self._mf if self._mf is not None else ev.flow
+        _, Q, br = best_response(freeze(self.game, mf))
+        pi = br if self.temperature is None else softmax_policy(Q, self.temperature, self.game.legal)
+        flow = mean_field_flow(self.game, pi)
+        if self.damping == 1.0:
+            self._mf = flow
+        else:
+            d = self.damping
+            self._mf = flow_from_mu(self.game, (1 - d) * mf.mu + d * flow.mu, (1 - d) * mf.sa + d * flow.sa)
+        return pi, flow
+
+    def load_state_dict(self, d: dict) -> None:
+        super().load_state_dict(d)
+        self._mf = None if d.get("mf_mu") is None else flow_from_mu(self.game, d["mf_mu"], d["mf_sa"])
+
+    def state_dict(self) -> dict:
+        d = super().state_dict()
+        d["mf_mu"] = None if self._mf is None else self._mf.mu.cpu()
+        d["mf_sa"] = None if self._mf is None else self._mf.sa.cpu()
+        return d
+
+
+__all__ = ["FixedPoint", "greedy"]

@@ -1,0 +1,66 @@
+"""Online mirror descent and Boltzmann policy iteration."""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.core.metrics import Evaluation
+from mfglearn.core.value import softmax_policy
+from mfglearn.solvers.base import Solver, check_positive
+
+
+class MirrorDescent(Solver):
+    """Online mirror descent (Perolat et al. 2022), textbook form.
+
+    ``y_{k+1} = y_k + learning_rate * Q^{pi_k}_{mu^{pi_k}}``, ``pi_{k+1} = softmax(y_{k+1})``,
+    from ``y_0 = 0`` (the uniform policy). Equal to OpenSpiel's
+    ``MunchausenMirrorDescent``; OpenSpiel's ``MirrorDescent`` differs from the 4th
+    digit because it updates its cumulative table while evaluating.
+
+    Args:
+        game: a finite-horizon game.
+        learning_rate: step size (> 0).
+    """
+
+    name = "mirror_descent"
+    description = "online mirror descent: softmax of the sum of past Q-functions"
+    _state_tensors = ("y",)
+
+    def __init__(self, game, learning_rate: float = 1.0, **kw):
+        super().__init__(game, **kw)
+        self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.y = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, 0.0)
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"learning_rate": self.learning_rate}
+
+    def _update(self, ev: Evaluation):
+        self.y = self.y + self.learning_rate * ev.Q
+        return softmax_policy(self.y, 1.0, self.game.legal), None
+
+
+class BoltzmannPolicyIteration(Solver):
+    """Boltzmann policy iteration: ``pi_{k+1} = softmax(learning_rate * Q^{pi_k}_{mu^{pi_k}})``.
+
+    OpenSpiel's ``BoltzmannPolicyIteration``: mirror descent that keeps only the
+    latest Q-function. May cycle for large ``learning_rate``.
+
+    Args:
+        game: a finite-horizon game.
+        learning_rate: inverse temperature (> 0).
+    """
+
+    name = "boltzmann_policy_iteration"
+    description = "Boltzmann policy iteration: softmax of the current policy's Q-function"
+
+    def __init__(self, game, learning_rate: float = 1.0, **kw):
+        super().__init__(game, **kw)
+        self.learning_rate = check_positive("learning_rate", learning_rate)
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"learning_rate": self.learning_rate}
+
+    def _update(self, ev: Evaluation):
+        return softmax_policy(ev.Q, 1.0 / self.learning_rate, self.game.legal), None

@@ -1,0 +1,56 @@
+"""The command line, end to end through a subprocess."""
+
+import json
+import subprocess
+import sys
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "mfglearn", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_solve_json():
+    p = run(
+        "solve",
+        "beach_bar",
+        "--solver",
+        "mirror_descent",
+        "--iterations",
+        "5",
+        "--set",
+        "game.size=8",
+        "--set",
+        "solver.learning_rate=0.5",
+        "--json",
+    )
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["iterations"] == 5 and d["exploitability"] >= 0 and d["hyperparameters"]["learning_rate"] == 0.5
+
+
+def test_solve_table_and_save(tmp_path):
+    p = run("solve", "left_right", "--iterations", "4", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert "final exploitability" in p.stdout
+    assert (tmp_path / "result.pt").stat().st_size > 0
+
+
+def test_lists():
+    assert "four_rooms" in run("games").stdout
+    assert "mirror_descent" in run("solvers").stdout
+
+
+def test_errors_are_one_line():
+    for args, needle in [
+        (("solve", "nope"), "unknown game 'nope'"),
+        (("solve", "four_rooms", "--set", "game.horizn=3"), "has no parameter 'horizn'"),
+        (("solve", "four_rooms", "--set", "horizon=3"), "must start with 'game.' or 'solver.'"),
+        (
+            ("solve", "left_right", "--solver", "mirror_descent", "--set", "solver.learning_rate=-1"),
+            "learning_rate must be a finite number > 0",
+        ),
+    ]:
+        p = run(*args)
+        assert p.returncode == 2
+        assert needle in p.stderr and "Traceback" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
