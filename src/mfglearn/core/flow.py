@@ -44,9 +44,10 @@ def mean_field_flow(game: FiniteMFG, pi: torch.Tensor) -> Flow:
     mu[0] = game.mu0
     kernels: list[Kernel] = []
     state_action = game.mean_field == "state_action"
+    static = None if game.transition_depends_on_mean_field else game.kernel_at(0)
     for t in range(H):
-        sa[t] = mu[t].unsqueeze(-1) * pi[t]
-        k = game.kernel_at(t, sa[t] if state_action else mu[t])
+        torch.mul(mu[t].unsqueeze(-1), pi[t], out=sa[t])
+        k = static if static is not None else game.kernel_at(t, sa[t] if state_action else mu[t])
         kernels.append(k)
         mu[t + 1] = k.push(sa[t])
     return Flow(mu=mu, sa=sa, kernels=kernels)

@@ -14,7 +14,14 @@ import torch
 
 from mfglearn.core.flow import Flow, mean_field_flow
 from mfglearn.core.policy import check_policy
-from mfglearn.core.value import FrozenMDP, best_response, evaluate_policy, freeze, policy_return
+from mfglearn.core.value import (
+    FrozenMDP,
+    best_response,
+    evaluate_and_best_respond,
+    evaluate_policy,
+    freeze,
+    policy_return,
+)
 from mfglearn.games.base import FiniteMFG
 
 
@@ -56,8 +63,7 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Eva
     if flow is None:
         flow = mean_field_flow(game, pi)
     mdp = freeze(game, flow)
-    V, Q = evaluate_policy(mdp, pi)
-    Vb, Qb, br = best_response(mdp)
+    V, Q, Vb, Qb, br = evaluate_and_best_respond(mdp, pi)
     return Evaluation(
         policy=pi,
         flow=flow,

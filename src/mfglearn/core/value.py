@@ -46,7 +46,8 @@ class FrozenMDP:
 def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
     """Evaluate ``game``'s rewards along ``flow``: the MDP faced by a deviating agent."""
     H = game.H
-    reward = torch.stack([game.reward_at(t, flow.input_at(game, t)) for t in range(H)])
+    ms = flow.sa if game.mean_field == "state_action" else flow.mu[:H]
+    reward = game.rewards_along(ms)
     terminal = game.terminal_at(flow.mu[H])
     return FrozenMDP(reward=reward, kernels=flow.kernels, terminal=terminal, legal=game.legal, mu0=game.mu0)
 
@@ -83,6 +84,24 @@ def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
         Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
         V[t] = _mask(Q[t], mdp.legal).max(-1).values
     return V, Q, greedy(Q, mdp.legal)
+
+
+def evaluate_and_best_respond(mdp: FrozenMDP, pi: torch.Tensor):
+    """:func:`evaluate_policy` and :func:`best_response` in one backward pass (one pull per step).
+
+    Returns ``V, Q, V_best, Q_best, best_policy`` with the shapes of those functions.
+    """
+    H = mdp.H
+    S = mdp.reward.shape[1]
+    V2 = torch.empty(H + 1, 2, S, dtype=mdp.reward.dtype, device=mdp.reward.device)
+    Q2 = torch.empty(H, 2, *mdp.reward.shape[1:], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    V2[H] = mdp.terminal
+    for t in range(H - 1, -1, -1):
+        q = torch.add(mdp.kernels[t].pull(V2[t + 1]), mdp.reward[t], out=Q2[t])
+        torch.sum(pi[t] * q[0], -1, out=V2[t, 0])
+        torch.amax(_mask(q[1], mdp.legal), -1, out=V2[t, 1])
+    Qb = Q2[:, 1]
+    return V2[:, 0], Q2[:, 0], V2[:, 1], Qb, greedy(Qb, mdp.legal)
 
 
 def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -54,6 +54,10 @@ class FiniteMFG:
         legal: optional ``(S, A)`` boolean mask of allowed actions (walls, borders).
         mean_field: ``"state"`` (callables receive ``mu_t``) or ``"state_action"``
             (callables receive ``L_t[s, a]``).
+        batched_reward: set if the reward callable also accepts a batch of times: ``t``
+            a ``(T,)`` integer tensor and ``m`` of shape ``(T, S)`` (or ``(T, S, A)``),
+            returning ``(T, S, A)`` or ``(T, S)``. Rewards along a whole flow are then
+            computed in one call, which matters for small games with long horizons.
         name: identifier used in results and plots.
         layout: free-form metadata for plots (e.g. ``{"grid": (rows, cols), "cells": ...}``).
         dtype, device: tensor dtype and device for the game's data.
@@ -69,6 +73,7 @@ class FiniteMFG:
     terminal_reward: torch.Tensor | Callable[[torch.Tensor], torch.Tensor] | None = None
     legal: torch.Tensor | None = None
     mean_field: str = "state"
+    batched_reward: bool = False
     name: str = "custom"
     layout: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
@@ -160,6 +165,21 @@ class FiniteMFG:
                 f"got {tuple(r.shape)} at t={t}"
             ) from None
 
+    def rewards_along(self, ms: torch.Tensor) -> torch.Tensor:
+        """Rewards ``(T, S, A)`` at times ``0..T-1`` given the mean fields ``ms[t]`` (``(T, S)`` or ``(T, S, A)``)."""
+        T = ms.shape[0]
+        r = self.reward
+        if not (callable(r) and not isinstance(r, torch.Tensor)):
+            if r.dim() == 3:
+                return r[:T]
+            return (r.unsqueeze(-1) if r.dim() == 1 else r).expand(T, self.n_states, self.n_actions)
+        if not self.batched_reward:
+            return torch.stack([self.reward_at(t, ms[t]) for t in range(T)])
+        out = torch.as_tensor(r(torch.arange(T, device=ms.device), ms), dtype=self.dtype, device=self.device)
+        if out.dim() == 2:
+            out = out.unsqueeze(-1)
+        return out.expand(T, self.n_states, self.n_actions)
+
     def terminal_at(self, m: torch.Tensor | None = None) -> torch.Tensor:
         """The ``(S,)`` terminal reward given the final mean field (zeros if none)."""
         g = self.terminal_reward
@@ -209,6 +229,13 @@ class FiniteMFG:
         if r0.shape != (S, A):
             raise ShapeError(f"reward(t, m) must return shape ({S}, {A}) or ({S},); got {tuple(r0.shape)}")
         check_finite(r0, "reward at t=0")
+        if self.batched_reward:
+            rb = self.rewards_along(m0.unsqueeze(0).expand(2, *m0.shape))
+            if rb.shape != (2, S, A) or not torch.allclose(rb[0], r0):
+                raise ValidationError(
+                    "batched_reward=True but reward(t_batch, m_batch) does not agree with reward(0, m0); "
+                    "make the callable broadcast over a leading time axis or set batched_reward=False"
+                )
         k0 = self.kernel_at(0, m0)
         if k0.n_states != S or k0.n_actions != A:
             raise ShapeError(

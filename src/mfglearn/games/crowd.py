@@ -54,7 +54,7 @@ def beach_bar(
     base = -distance_cost * d.unsqueeze(1) / (size / 2) - move_cost * steps.abs().to(torch.float64)
 
     def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
-        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(1)
+        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(-1)
 
     return FiniteMFG(
         n_states=size,
@@ -64,6 +64,7 @@ def beach_bar(
         transition=ComposedKernel(move, noise_index, noise_prob.clone()),
         horizon=horizon,
         name="beach_bar",
+        batched_reward=True,
         layout={"line": size, "actions": ["left", "stay", "right"]},
         params=dict(
             size=size,
@@ -218,7 +219,7 @@ def crowd_grid(
         base = base - goal_reward * (dist / (len(rows) + len(rows[0]))).unsqueeze(1)
 
     def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
-        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(1)
+        return base.to(mu) - crowd_aversion * torch.log(mu + EPS).unsqueeze(-1)
 
     name = map if isinstance(map, str) and map in MAPS else "custom_map"
     return FiniteMFG(
@@ -229,6 +230,7 @@ def crowd_grid(
         transition=kernel,
         horizon=horizon,
         name=f"crowd_grid/{name}",
+        batched_reward=True,
         layout={"grid": rows, "cells": cells, "actions": list(GRID_ACTIONS)},
         params=dict(
             horizon=horizon,

@@ -37,7 +37,7 @@ class Kernel:
         raise NotImplementedError
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        """Expected next value ``(S, A)`` from a next-state value ``v`` of shape ``(S,)``."""
+        """Expected next value ``(..., S, A)`` from next-state values ``v`` of shape ``(..., S)``."""
         raise NotImplementedError
 
     def to_sparse(self) -> SparseKernel:
@@ -126,12 +126,10 @@ class SparseKernel(Kernel):
         return cls(idx, torch.ones(idx.shape, dtype=dtype, device=idx.device))
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        w = (m.unsqueeze(-1) * self.prob).reshape(-1)
-        out = torch.zeros(self.n_states, dtype=w.dtype, device=w.device)
-        return out.index_add_(0, self._flat_index, w)
+        return torch.bincount(self._flat_index, (m.unsqueeze(-1) * self.prob).reshape(-1), minlength=self.n_states)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        return (v[self.index] * self.prob).sum(-1)
+        return (v[..., self.index] * self.prob).sum(-1)
 
     def to_sparse(self) -> SparseKernel:
         return self
@@ -169,13 +167,13 @@ class ComposedKernel(Kernel):
         self._flat_noise = self.noise_index.reshape(-1)
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        y = torch.zeros(self.n_states, dtype=m.dtype, device=m.device).index_add_(0, self._flat_move, m.reshape(-1))
+        y = torch.bincount(self._flat_move, m.reshape(-1), minlength=self.n_states)
         w = (y.unsqueeze(-1) * self.noise_prob).reshape(-1)
-        return torch.zeros_like(y).index_add_(0, self._flat_noise, w)
+        return torch.bincount(self._flat_noise, w, minlength=self.n_states)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        w = (v[self.noise_index] * self.noise_prob).sum(-1)
-        return w[self.move]
+        w = (v[..., self.noise_index] * self.noise_prob).sum(-1)
+        return w[..., self.move]
 
     def to_sparse(self) -> SparseKernel:
         return SparseKernel(self.noise_index[self.move], self.noise_prob[self.move], self.n_states)
@@ -202,7 +200,7 @@ class DenseKernel(Kernel):
         return torch.einsum("sa,sat->t", m, self.P)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        return self.P @ v
+        return self.P @ v if v.dim() == 1 else torch.einsum("sat,...t->...sa", self.P, v)
 
     def dense(self) -> torch.Tensor:
         return self.P

@@ -111,7 +111,7 @@ def crowd_modelling(size: int = 10, horizon: int = 10, device=None) -> FiniteMFG
     r_a = -moves.abs().to(torch.float64)[first.clamp(min=0)] / size  # (H, S)
     r_x = 1.0 - (x - size // 2).abs().to(torch.float64) / (size // 2)
 
-    def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:  # t: int, or (T,) with mu (T, S)
         return r_x.to(mu) + r_a[t].to(mu) - torch.log(mu + _EPS_PY)
 
     return FiniteMFG(
@@ -124,6 +124,7 @@ def crowd_modelling(size: int = 10, horizon: int = 10, device=None) -> FiniteMFG
         name="openspiel/crowd_modelling",
         layout={"line": S, "actions": ["left", "stay", "right"]},
         params={"size": size, "horizon": horizon},
+        batched_reward=True,
         device=device,
     )
 
@@ -267,8 +268,9 @@ def crowd_modelling_2d(
     r_move = -step_len[first_t] / size  # (H, S)
     uniform_all = 1.0 / (size * size)
 
-    def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
-        m = torch.full_like(mu, uniform_all) if t == 0 else mu
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:  # t: int, or (T,) with mu (T, S)
+        t = torch.as_tensor(t)
+        m = torch.where((t == 0).reshape(t.shape + (1,) * (mu.dim() - t.dim())), uniform_all, mu)
         r_mu = -crowd_aversion_coef * torch.log(m + _EPS_FLOAT)
         if only_distribution_reward:
             return r_mu
@@ -287,6 +289,7 @@ def crowd_modelling_2d(
         transition=kernel,
         horizon=horizon,
         legal=torch.as_tensor(legal),
+        batched_reward=True,
         name=name,
         layout={
             "grid": grid,
@@ -413,9 +416,9 @@ def linear_quadratic(
     x = torch.arange(size, dtype=torch.float64)
     prev_move = (torch.as_tensor(first).clamp(min=0) - n_actions_per_side).to(torch.float64)  # (H, S)
 
-    def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:  # t: int, or (T,) with mu (T, S)
         xm = x.to(mu)
-        d = (xm * mu).sum() - xm
+        d = (xm * mu).sum(-1, keepdim=True) - xm
         m = prev_move[t].to(mu)
         return dt / 2 * (-(m**2) + 2 * cross_q * m * d - kappa * d**2)
 
@@ -427,6 +430,7 @@ def linear_quadratic(
         transition=kernel,
         horizon=steps,
         name="openspiel/linear_quadratic",
+        batched_reward=True,
         layout={"line": size},
         params={
             "size": size,
