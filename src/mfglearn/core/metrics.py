@@ -92,10 +92,17 @@ def exploitability(game: FiniteMFG, pi: torch.Tensor) -> float:
 
 
 def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
-    """Quality ``T(pi, mu) = max_pi' J(pi', mu) - J(pi, mu)`` against a given flow ``mu`` ``(H+1, S)``."""
+    """Quality ``T(pi, mu) = max_pi' J(pi', mu) - J(pi, mu)`` against a given flow ``mu`` ``(H+1, S)``.
+
+    For discounted games ``mu`` is a stationary distribution ``(S,)`` and ``J`` starts from it.
+    """
     from mfglearn.core.flow import flow_from_mu
 
     pi = check_policy(game, pi)
+    if not game.is_finite_horizon:
+        from mfglearn.core.stationary import stationary_quality
+
+        return stationary_quality(game, pi, mu)
     mdp = freeze(game, flow_from_mu(game, mu, mu[:-1].unsqueeze(-1) * pi))
     V, _ = evaluate_policy(mdp, pi)
     Vb, _, _ = best_response(mdp)

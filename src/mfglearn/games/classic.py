@@ -227,11 +227,18 @@ def lq_discrete(
 
 
 def random_game(
-    n_states: int = 4, n_actions: int = 3, horizon: int = 3, crowd_aversion: float = 1.0, seed: int = 0, device=None
+    n_states: int = 4,
+    n_actions: int = 3,
+    horizon: int | None = 3,
+    crowd_aversion: float = 1.0,
+    seed: int = 0,
+    gamma: float | None = None,
+    device=None,
 ) -> FiniteMFG:
     """A random dense game (for tests and benchmarks): random kernel, random base reward, crowd aversion.
 
     Reward ``r0[s, a] - crowd_aversion * mu(s)``: monotone, so the equilibrium is unique.
+    Give ``gamma`` for the discounted stationary version (``horizon`` is then ignored).
     """
     g = torch.Generator().manual_seed(seed)
     P = torch.rand(n_states, n_actions, n_states, generator=g, dtype=torch.float64) ** 3
@@ -240,7 +247,7 @@ def random_game(
     mu0 = torch.rand(n_states, generator=g, dtype=torch.float64)
 
     def reward(t: int, mu: torch.Tensor) -> torch.Tensor:
-        return r0.to(mu) - crowd_aversion * mu.unsqueeze(1)
+        return r0.to(mu) - crowd_aversion * mu.unsqueeze(-1)
 
     return FiniteMFG(
         n_states=n_states,
@@ -248,8 +255,17 @@ def random_game(
         mu0=mu0 / mu0.sum(),
         reward=reward,
         transition=P,
-        horizon=horizon,
+        horizon=None if gamma is not None else horizon,
+        gamma=gamma,
         name="random",
-        params=dict(n_states=n_states, n_actions=n_actions, horizon=horizon, crowd_aversion=crowd_aversion, seed=seed),
+        batched_reward=True,
+        params=dict(
+            n_states=n_states,
+            n_actions=n_actions,
+            horizon=horizon,
+            crowd_aversion=crowd_aversion,
+            seed=seed,
+            gamma=gamma,
+        ),
         device=device,
     )
