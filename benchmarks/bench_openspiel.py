@@ -14,7 +14,6 @@ softmax fictitious play and mirror descent follow the same path in both librarie
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -61,10 +60,16 @@ def main() -> None:
     ]
     algos = [
         ("fictitious_play (greedy)", lambda g: fictitious_play.FictitiousPlay(g), lambda g: FictitiousPlay(g)),
-        ("fictitious_play (softmax 0.5)", lambda g: fictitious_play.FictitiousPlay(g, temperature=0.5),
-         lambda g: FictitiousPlay(g, temperature=0.5)),
-        ("mirror_descent (lr 0.5)", lambda g: munchausen_mirror_descent.MunchausenMirrorDescent(g, lr=0.5),
-         lambda g: MirrorDescent(g, learning_rate=0.5)),
+        (
+            "fictitious_play (softmax 0.5)",
+            lambda g: fictitious_play.FictitiousPlay(g, temperature=0.5),
+            lambda g: FictitiousPlay(g, temperature=0.5),
+        ),
+        (
+            "mirror_descent (lr 0.5)",
+            lambda g: munchausen_mirror_descent.MunchausenMirrorDescent(g, lr=0.5),
+            lambda g: MirrorDescent(g, learning_rate=0.5),
+        ),
     ]
     rows = []
     header = f"{'game':40s} {'solver':30s} {'openspiel ms/it':>15s} {'mfglearn ms/it':>15s} {'speedup':>8s}"
@@ -76,10 +81,21 @@ def main() -> None:
         for label, os_algo, our_algo in algos:
             t_os, e_os = openspiel_run(osg, os_algo, args.iterations)
             t_us, e_us = mfglearn_run(game, our_algo, args.iterations)
-            rows.append(dict(game=gid, solver=label, openspiel_ms=1e3 * t_os, mfglearn_ms=1e3 * t_us,
-                             speedup=t_os / t_us, exploitability_openspiel=e_os, exploitability_mfglearn=e_us))
-            print(f"{gid:40s} {label:30s} {1e3 * t_os:15.2f} {1e3 * t_us:15.3f} {t_os / t_us:7.0f}x"
-                  f" {e_os:15.8f} {e_us:15.8f}")
+            rows.append(
+                dict(
+                    game=gid,
+                    solver=label,
+                    openspiel_ms=1e3 * t_os,
+                    mfglearn_ms=1e3 * t_us,
+                    speedup=t_os / t_us,
+                    exploitability_openspiel=e_os,
+                    exploitability_mfglearn=e_us,
+                )
+            )
+            print(
+                f"{gid:40s} {label:30s} {1e3 * t_os:15.2f} {1e3 * t_us:15.3f} {t_os / t_us:7.0f}x"
+                f" {e_os:15.8f} {e_us:15.8f}"
+            )
     # 200 FP iterations on four rooms, the headline number
     g = mfglearn.make("openspiel/crowd_modelling_2d_four_rooms")
     t200, e200 = mfglearn_run(g, lambda x: FictitiousPlay(x), 200, repeats=3)

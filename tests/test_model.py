@@ -116,9 +116,12 @@ def test_kernels_agree_with_dense_and_are_adjoint():
         assert torch.allclose(P.sum(-1), torch.ones(S, A, dtype=torch.float64))
 
 
+SMALL = {"large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3)}
+
+
 @pytest.mark.parametrize("gid", mfglearn.list_games())
 def test_every_game_conserves_mass(gid):
-    g = mfglearn.make(gid)
+    g = mfglearn.make(gid, **SMALL.get(gid, {}))
     flow = mean_field_flow(g, g.uniform_policy())
     torch.testing.assert_close(flow.mu.sum(-1), torch.ones(g.H + 1, dtype=torch.float64))
     assert (flow.mu >= 0).all()
@@ -137,3 +140,18 @@ def test_state_action_mean_field_game():
     )
     r = mfglearn.solve(g, "fictitious_play", iterations=200, initial_policy=torch.tensor([[[0.9, 0.1]]]))
     torch.testing.assert_close(r.policy[0, 0], torch.tensor([0.5, 0.5], dtype=torch.float64), atol=1e-2, rtol=0)
+
+
+def test_grid_kernel_matches_its_sparse_form():
+    from mfglearn.games.kernels import GridKernel
+
+    gen = torch.Generator().manual_seed(0)
+    free = torch.rand(6, 7, generator=gen) > 0.25
+    k = GridKernel(free, 0.3)
+    sp = k.to_sparse()
+    m = torch.rand(42, 5, generator=gen, dtype=torch.float64)
+    v = torch.rand(2, 42, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(k.push(m), sp.push(m))
+    torch.testing.assert_close(k.pull(v), sp.pull(v))
+    # walls stay empty
+    assert k.push(m * free.reshape(-1, 1))[~free.reshape(-1)].abs().max() == 0

@@ -20,19 +20,30 @@ class Flow:
 
     Attributes:
         mu: ``(H+1, S)`` state distributions, ``mu[0] = mu0``.
-        sa: ``(H, S, A)`` state-action measures ``mu[t, s] pi[t, s, a]``.
         kernels: the ``H`` transition kernels used (the same object repeated for
             games whose transitions do not depend on the mean field).
+        pi: the policy ``(H, S, A)`` that generated the flow, if any.
+        sa_store: stored state-action measures (``state_action`` games and mixtures).
     """
 
     mu: torch.Tensor
-    sa: torch.Tensor
     kernels: list[Kernel]
+    pi: torch.Tensor | None = None
+    sa_store: torch.Tensor | None = None
+
+    @property
+    def sa(self) -> torch.Tensor:
+        """``(H, S, A)`` state-action measures ``mu[t, s] pi[t, s, a]`` (computed on demand)."""
+        if self.sa_store is not None:
+            return self.sa_store
+        if self.pi is None:
+            raise ValueError("this flow has no policy: its state-action measures are unknown")
+        return self.mu[:-1].unsqueeze(-1) * self.pi
 
     def input_at(self, game: FiniteMFG, t: int) -> torch.Tensor:
         """The mean field ``m_t`` handed to the game's reward/transition callables."""
         if game.mean_field == "state_action":
-            return self.sa[t] if t < self.sa.shape[0] else self.mu[t]
+            return self.sa[t] if t < self.mu.shape[0] - 1 else self.mu[t]
         return self.mu[t]
 
 
@@ -40,17 +51,18 @@ def mean_field_flow(game: FiniteMFG, pi: torch.Tensor) -> Flow:
     """Propagate ``pi`` (``(H, S, A)``) from ``game.mu0``; returns the :class:`Flow`."""
     H = game.H
     mu = torch.empty(H + 1, game.S, dtype=pi.dtype, device=pi.device)
-    sa = torch.empty(H, game.S, game.A, dtype=pi.dtype, device=pi.device)
+    state_action = game.mean_field == "state_action"
+    # (H, S, A) measures are stored only when the game's callables need them
+    sa = torch.empty(H, game.S, game.A, dtype=pi.dtype, device=pi.device) if state_action else None
     mu[0] = game.mu0
     kernels: list[Kernel] = []
-    state_action = game.mean_field == "state_action"
     static = None if game.transition_depends_on_mean_field else game.kernel_at(0)
     for t in range(H):
-        torch.mul(mu[t].unsqueeze(-1), pi[t], out=sa[t])
-        k = static if static is not None else game.kernel_at(t, sa[t] if state_action else mu[t])
+        m = torch.mul(mu[t].unsqueeze(-1), pi[t], out=sa[t] if state_action else None)
+        k = static if static is not None else game.kernel_at(t, m if state_action else mu[t])
         kernels.append(k)
-        mu[t + 1] = k.push(sa[t])
-    return Flow(mu=mu, sa=sa, kernels=kernels)
+        mu[t + 1] = k.push(m)
+    return Flow(mu=mu, kernels=kernels, pi=pi, sa_store=sa)
 
 
 def flow_from_mu(game: FiniteMFG, mu: torch.Tensor, sa: torch.Tensor | None = None) -> Flow:
@@ -61,7 +73,5 @@ def flow_from_mu(game: FiniteMFG, mu: torch.Tensor, sa: torch.Tensor | None = No
     H = game.H
     if game.mean_field == "state_action" and sa is None:
         raise ValueError("this game's mean field is over state-action pairs: pass sa=(H, S, A) too")
-    if sa is None:
-        sa = mu[:-1].unsqueeze(-1).expand(H, game.S, game.A) / game.A
     kernels = [game.kernel_at(t, sa[t] if game.mean_field == "state_action" else mu[t]) for t in range(H)]
-    return Flow(mu=mu, sa=sa, kernels=kernels)
+    return Flow(mu=mu, kernels=kernels, sa_store=sa)

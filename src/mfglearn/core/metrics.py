@@ -103,7 +103,8 @@ def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
         from mfglearn.core.stationary import stationary_quality
 
         return stationary_quality(game, pi, mu)
-    mdp = freeze(game, flow_from_mu(game, mu, mu[:-1].unsqueeze(-1) * pi))
+    sa = mu[:-1].unsqueeze(-1) * pi if game.mean_field == "state_action" else None
+    mdp = freeze(game, flow_from_mu(game, mu, sa))
     V, _ = evaluate_policy(mdp, pi)
     Vb, _, _ = best_response(mdp)
     return float(policy_return(mdp, Vb) - policy_return(mdp, V))

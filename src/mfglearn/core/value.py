@@ -58,6 +58,34 @@ def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
     return q.masked_fill(~legal, float("-inf"))
 
 
+# Torch's CPU max over a short innermost axis (A = 3..5 actions) runs at a fraction
+# of memory bandwidth; on large tensors an elementwise chain over the action columns
+# is ~3x faster. Small games keep the single call (fewer ops). (An argmax chain was
+# slower than the builtin: strided compare-and-select does not vectorise.)
+_CHAIN_MIN_ELEMENTS = 1 << 16
+_CHAIN_MAX_ACTIONS = 8
+
+
+def _use_chain(q: torch.Tensor) -> bool:
+    return q.numel() >= _CHAIN_MIN_ELEMENTS and q.shape[-1] <= _CHAIN_MAX_ACTIONS and q.device.type == "cpu"
+
+
+def action_max(q: torch.Tensor, legal: torch.Tensor | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``max_a q[..., a]`` over legal actions."""
+    q = _mask(q, legal)
+    if not _use_chain(q):
+        return torch.amax(q, -1, out=out) if out is not None else q.amax(-1)
+    m = torch.maximum(q[..., 0], q[..., 1], out=out) if q.shape[-1] > 1 else q[..., 0].clone()
+    for a in range(2, q.shape[-1]):
+        torch.maximum(m, q[..., a], out=m)
+    return m
+
+
+def action_argmax(q: torch.Tensor) -> torch.Tensor:
+    """First maximising action index of ``q[..., a]`` (ties to the lowest index, as OpenSpiel)."""
+    return q.argmax(-1)
+
+
 def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Value ``V`` ``(H+1, S)`` and action value ``Q`` ``(H, S, A)`` of policy ``pi`` ``(H, S, A)``."""
     H = mdp.H
@@ -82,7 +110,7 @@ def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
         Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
-        V[t] = _mask(Q[t], mdp.legal).max(-1).values
+        action_max(Q[t], mdp.legal, out=V[t])
     return V, Q, greedy(Q, mdp.legal)
 
 
@@ -99,7 +127,7 @@ def evaluate_and_best_respond(mdp: FrozenMDP, pi: torch.Tensor):
     for t in range(H - 1, -1, -1):
         q = torch.add(mdp.kernels[t].pull(V2[t + 1]), mdp.reward[t], out=Q2[t])
         torch.sum(pi[t] * q[0], -1, out=V2[t, 0])
-        torch.amax(_mask(q[1], mdp.legal), -1, out=V2[t, 1])
+        action_max(q[1], mdp.legal, out=V2[t, 1])
     Qb = Q2[:, 1]
     return V2[:, 0], Q2[:, 0], V2[:, 1], Qb, greedy(Qb, mdp.legal)
 
@@ -124,8 +152,8 @@ def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor
 
 def greedy(Q: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
     """One-hot policy on the first maximising legal action of ``Q`` (``(..., S, A)``)."""
-    idx = _mask(Q, legal).argmax(-1, keepdim=True)
-    return torch.zeros_like(Q).scatter_(-1, idx, 1.0)
+    idx = action_argmax(_mask(Q, legal)).unsqueeze(-1)
+    return (torch.arange(Q.shape[-1], device=Q.device) == idx).to(Q.dtype)
 
 
 def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | None = None) -> torch.Tensor:

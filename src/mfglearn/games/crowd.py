@@ -286,3 +286,62 @@ def maze(
     )
     g.name = "maze"
     return g
+
+
+def large_grid(
+    rows: int = 1000,
+    cols: int = 1000,
+    horizon: int = 100,
+    noise: float = 0.1,
+    crowd_aversion: float = 1.0,
+    move_cost: float = 0.01,
+    wall_density: float = 0.0,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+    device=None,
+) -> FiniteMFG:
+    """A crowd on a large ``rows x cols`` grid, on the stencil :class:`~mfglearn.games.kernels.GridKernel`.
+
+    Same dynamics and reward as :func:`crowd_grid` (without a goal), but every cell
+    is a state (walls are inert, massless states) and transitions are shifted
+    slices, so million-state grids run at memory bandwidth. Walls are placed at
+    random with density ``wall_density``; the population starts uniform over free cells.
+    """
+    from mfglearn.games.kernels import GridKernel
+
+    _check(rows >= 2 and cols >= 2, f"need rows, cols >= 2, got {rows}x{cols}")
+    _check(0.0 <= wall_density < 1.0, f"wall_density must be in [0, 1), got {wall_density}")
+    g = torch.Generator().manual_seed(seed)
+    free = torch.rand(rows, cols, generator=g) >= wall_density
+    free[0, 0] = True
+    kernel = GridKernel(free, noise, dtype=dtype)
+    mu0 = free.reshape(-1).to(dtype)
+    mu0 = mu0 / mu0.sum()
+    cost = (-move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=dtype)).to(device)
+
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:
+        return cost - crowd_aversion * torch.log(mu + EPS).unsqueeze(-1)
+
+    return FiniteMFG(
+        n_states=rows * cols,
+        n_actions=5,
+        mu0=mu0,
+        reward=reward,
+        transition=kernel,
+        horizon=horizon,
+        name="large_grid",
+        batched_reward=True,
+        dtype=dtype,
+        layout={"grid_shape": (rows, cols), "actions": list(GRID_ACTIONS)},
+        params=dict(
+            rows=rows,
+            cols=cols,
+            horizon=horizon,
+            noise=noise,
+            crowd_aversion=crowd_aversion,
+            move_cost=move_cost,
+            wall_density=wall_density,
+            seed=seed,
+        ),
+        device=device,
+    )

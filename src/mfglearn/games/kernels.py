@@ -236,3 +236,105 @@ def as_kernel(obj, n_states: int | None = None) -> Kernel:
         "transition must be a Kernel, a (S, A, S) float tensor, an (S, A) integer next-state "
         f"tensor, an (index, prob) pair, or a callable (t, mu) -> one of these; got {type(obj).__name__}"
     )
+
+
+# Grid moves in (row, col): stay, up, down, left, right.
+GRID_MOVES = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+class GridKernel(Kernel):
+    """Stencil kernel on an ``R x C`` grid with walls, for large maps (no index tensors).
+
+    States are all ``R*C`` cells in row-major order; wall cells are inert (nobody
+    enters, nothing leaves). Action ``a`` moves by ``GRID_MOVES[a]`` unless the target
+    is a wall or off the map (then the agent stays); afterwards, with probability
+    ``noise``, a uniformly random move among the five is applied the same way.
+    Push and pull are shifted slices of the grid: memory traffic proportional to
+    ``S``, no gathers or scatters.
+
+    Args:
+        free: ``(R, C)`` boolean tensor, ``True`` on walkable cells.
+        noise: probability of the random move.
+    """
+
+    def __init__(self, free: torch.Tensor, noise: float, dtype: torch.dtype = torch.float64):
+        free = torch.as_tensor(free, dtype=torch.bool)
+        if free.dim() != 2:
+            raise ShapeError(f"GridKernel free must be an (R, C) mask, got shape {tuple(free.shape)}")
+        if not 0.0 <= noise <= 1.0:
+            raise ValidationError(f"noise must be in [0, 1], got {noise}")
+        self.free = free
+        self.R, self.C = free.shape
+        self.n_states = self.R * self.C
+        self.n_actions = 5
+        self.noise = float(noise)
+        fp = torch.nn.functional.pad(free, (1, 1, 1, 1))
+        allowed = [free & fp[1 + dr : 1 + dr + self.R, 1 + dc : 1 + dc + self.C] for dr, dc in GRID_MOVES]
+        allowed[0] = torch.zeros_like(free)  # "stay" never moves
+        self.allowed = torch.stack(allowed).to(dtype)  # (5, R, C) as 0/1 floats for fused arithmetic
+        self.p_move = self.noise / 5
+
+    def _get(self, vp: torch.Tensor, a: int) -> torch.Tensor:
+        dr, dc = GRID_MOVES[a]
+        return vp[..., 1 + dr : 1 + dr + self.R, 1 + dc : 1 + dc + self.C]
+
+    def _shift_pull(self, v: torch.Tensor, a: int, vp: torch.Tensor) -> torch.Tensor:
+        # value after move a: v[target] where allowed, else v
+        return torch.addcmul(v, self.allowed[a], self._get(vp, a) - v)
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        batch = v.shape[:-1]
+        g = v.reshape(*batch, self.R, self.C)
+        gp = torch.nn.functional.pad(g, (1, 1, 1, 1))
+        w = g.clone()
+        if self.p_move > 0:
+            for b in range(1, 5):
+                w.addcmul_(self.allowed[b], self._get(gp, b) - g, value=self.p_move)
+        wp = torch.nn.functional.pad(w, (1, 1, 1, 1))
+        out = torch.stack([w] + [self._shift_pull(w, a, wp) for a in range(1, 5)], dim=-1)
+        return out.reshape(*batch, self.n_states, 5)
+
+    def _shift_push(self, x: torch.Tensor, a: int, out: torch.Tensor, outp: torch.Tensor) -> None:
+        moving = x * self.allowed[a]
+        out.add_(x - moving)
+        dr, dc = GRID_MOVES[a]
+        outp[1 + dr : 1 + dr + self.R, 1 + dc : 1 + dc + self.C].add_(moving)
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        R, C = self.R, self.C
+        mg = m.reshape(R, C, 5)
+        y = mg[..., 0].clone()
+        yp = torch.zeros(R + 2, C + 2, dtype=m.dtype, device=m.device)
+        for a in range(1, 5):
+            self._shift_push(mg[..., a], a, y, yp)
+        y += yp[1 : R + 1, 1 : C + 1]
+        if self.p_move == 0:
+            return y.reshape(-1)
+        out = y * (1 - 4 * self.p_move)
+        outp = torch.zeros_like(yp)
+        ym = y * self.p_move
+        for b in range(1, 5):
+            self._shift_push(ym, b, out, outp)
+        out += outp[1 : R + 1, 1 : C + 1]
+        return out.reshape(-1)
+
+    def to_sparse(self) -> SparseKernel:
+        S = self.n_states
+        rows = torch.arange(self.R).view(-1, 1).expand(self.R, self.C)
+        cols = torch.arange(self.C).view(1, -1).expand(self.R, self.C)
+        allowed = self.allowed.bool()
+        tgt = []
+        for a, (dr, dc) in enumerate(GRID_MOVES):
+            t = torch.where(
+                allowed[a],
+                (rows + dr).clamp(0, self.R - 1) * self.C + (cols + dc).clamp(0, self.C - 1),
+                rows * self.C + cols,
+            )
+            tgt.append(t.reshape(-1))
+        move = torch.stack(tgt, dim=-1)  # (S, 5)
+        nprob = torch.full((S, 5), self.p_move, dtype=self.allowed.dtype)
+        nprob[:, 0] = 1 - 4 * self.p_move
+        return SparseKernel(move[move], nprob[move], S)
+
+    def check(self, name: str = "transition") -> None:
+        return None  # valid by construction

@@ -44,6 +44,7 @@ for _id, _fn in [
     ("crowd_grid", crowd.crowd_grid),
     ("four_rooms", crowd.four_rooms),
     ("maze", crowd.maze),
+    ("large_grid", crowd.large_grid),
     ("lq_discrete", classic.lq_discrete),
     ("left_right", classic.left_right),
     ("rock_paper_scissors", classic.rock_paper_scissors),

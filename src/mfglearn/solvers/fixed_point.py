@@ -44,7 +44,8 @@ class FixedPoint(Solver):
             self._mf = flow
         else:
             d = self.damping
-            self._mf = flow_from_mu(self.game, (1 - d) * mf.mu + d * flow.mu, (1 - d) * mf.sa + d * flow.sa)
+            sa = (1 - d) * mf.sa + d * flow.sa if self.game.mean_field == "state_action" else None
+            self._mf = flow_from_mu(self.game, (1 - d) * mf.mu + d * flow.mu, sa)
         return pi, flow
 
     def load_state_dict(self, d: dict) -> None:
@@ -54,7 +55,7 @@ class FixedPoint(Solver):
     def state_dict(self) -> dict:
         d = super().state_dict()
         d["mf_mu"] = None if self._mf is None else self._mf.mu.cpu()
-        d["mf_sa"] = None if self._mf is None else self._mf.sa.cpu()
+        d["mf_sa"] = None if self._mf is None or self._mf.sa_store is None else self._mf.sa_store.cpu()
         return d
 
 

@@ -1,0 +1,107 @@
+"""A million-state grid sweep against memory bandwidth.
+
+One *sweep* is a forward pass (the mean-field flow of a policy, T steps) and a
+backward pass (best response: rewards along the flow, T Bellman backups) on the
+``large_grid`` game (1000 x 1000 cells, T = 100, 5 actions, float32).
+
+The floor is the memory traffic each step cannot avoid, at the machine's copy
+bandwidth (measured here with a large tensor copy):
+
+* forward step: read mu_t (S) and pi_t (S*A), write mu_{t+1} (S);
+* backward step: read V_{t+1} (S) and r_t (S*A), write Q_t (S*A) and V_t (S).
+
+Prints the achieved GB/s and the ratio to the copy bandwidth for the stencil
+kernel (GridKernel) and for the generic gather/scatter kernel (SparseKernel) on
+the same game, and writes benchmarks/results/large_grid.json.
+
+    python benchmarks/bench_large_grid.py [--rows 1000 --cols 1000 --horizon 100 --threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+import mfglearn
+from mfglearn.core.flow import mean_field_flow
+from mfglearn.core.value import best_response, freeze
+from mfglearn.runs.io import atomic_write_json
+
+
+def copy_bandwidth(n_bytes: int = 400 * 2**20, repeats: int = 5) -> float:
+    a = torch.empty(n_bytes // 4, dtype=torch.float32).uniform_()
+    b = torch.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        b.copy_(a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n_bytes / best / 1e9  # read + write
+
+
+def sweep(game, pi, repeats: int) -> tuple[float, float]:
+    fwd = bwd = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        flow = mean_field_flow(game, pi)
+        t1 = time.perf_counter()
+        best_response(freeze(game, flow))
+        t2 = time.perf_counter()
+        fwd, bwd = min(fwd, t1 - t0), min(bwd, t2 - t1)
+    return fwd, bwd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1000)
+    ap.add_argument("--cols", type=int, default=1000)
+    ap.add_argument("--horizon", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--skip-sparse", action="store_true", help="skip the generic gather/scatter kernel")
+    args = ap.parse_args()
+    mfglearn.set_threads(args.threads)
+    dt = torch.float32
+    game = mfglearn.make("large_grid", rows=args.rows, cols=args.cols, horizon=args.horizon, wall_density=0.1, dtype=dt)
+    S, A, T = game.S, game.A, game.H
+    pi = game.uniform_policy()
+    bw = copy_bandwidth()
+    e = torch.finfo(dt).bits // 8
+    fwd_bytes = T * e * (S + S * A + S)
+    bwd_bytes = T * e * (S + S * A + S * A + S)
+    print(f"grid {args.rows}x{args.cols} = {S:,} states, T={T}, A={A}, float32, threads={args.threads}")
+    print(f"copy bandwidth (measured): {bw:.2f} GB/s")
+    print(f"{'kernel':14s} {'pass':9s} {'seconds':>8s} {'floor s':>8s} {'GB/s':>7s} {'x floor':>8s}")
+    rows = []
+    kernels = [("stencil", game)]
+    if not args.skip_sparse:
+        import copy
+
+        sparse_game = copy.copy(game)
+        sparse_game._static_kernel = game._static_kernel.to_sparse()
+        kernels.append(("sparse-index", sparse_game))
+    for label, g in kernels:
+        fwd, bwd = sweep(g, pi, args.repeats)
+        for name, sec, nbytes in (("forward", fwd, fwd_bytes), ("backward", bwd, bwd_bytes)):
+            floor = nbytes / (bw * 1e9)
+            rows.append(
+                dict(
+                    kernel=label,
+                    pass_=name,
+                    seconds=sec,
+                    floor_seconds=floor,
+                    achieved_gb_s=nbytes / sec / 1e9,
+                    ratio_to_floor=sec / floor,
+                )
+            )
+            print(f"{label:14s} {name:9s} {sec:8.3f} {floor:8.3f} {nbytes / sec / 1e9:7.2f} {sec / floor:7.1f}x")
+    out = Path(__file__).parent / "results" / "large_grid.json"
+    atomic_write_json(out, {"states": S, "horizon": T, "threads": args.threads, "copy_gb_s": bw, "rows": rows})
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
