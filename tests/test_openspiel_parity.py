@@ -31,6 +31,7 @@ GAMES = {
     "openspiel/crowd_modelling": ("python_mfg_crowd_modelling", {}),
     "openspiel/linear_quadratic": ("mean_field_lin_quad", {}),
     "openspiel/crowd_modelling_2d_four_rooms": ("mfg_crowd_modelling_2d", crowd_modelling_2d.FOUR_ROOMS),
+    "openspiel/crowd_modelling_2d_maze": ("mfg_crowd_modelling_2d", crowd_modelling_2d.MAZE),
 }
 
 
@@ -54,7 +55,7 @@ class TensorPolicy(policy_std.Policy):
 
 @pytest.mark.parametrize("gid", list(GAMES))
 def test_uniform_policy_nash_conv(gid):
-    game, osg = load(gid)
+    game, osg = load(gid, **({"horizon": 12} if "maze" in gid else {}))
     ours = mfglearn.exploitability(game, game.uniform_policy())
     theirs = nash_conv.NashConv(osg, policy_std.UniformRandomPolicy(osg)).nash_conv()
     assert ours == pytest.approx(theirs, abs=1e-6, rel=1e-9)

@@ -124,3 +124,23 @@ def test_result_save_load(tmp_path):
 def test_bad_iterations():
     with pytest.raises(ValidationError, match="iterations must be a non-negative integer"):
         mfglearn.solve("left_right", "fictitious_play", iterations=-1)
+
+
+def test_device_argument_moves_the_game():
+    game = mfglearn.make("beach_bar", size=6, horizon=4)
+    r = mfglearn.solve(game, "fictitious_play", iterations=3, device="cpu")
+    assert r.policy.device.type == "cpu"
+    with pytest.raises(ValidationError, match="CUDA is not available|cuda"):
+        if torch.cuda.is_available():
+            raise ValidationError("cuda present: nothing to check")
+        mfglearn.solve(game, "fictitious_play", iterations=1, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("gid", ["four_rooms", "sis", "openspiel/crowd_modelling"])
+def test_cuda_matches_cpu(gid):
+    game = mfglearn.make(gid)
+    cpu = mfglearn.solve(game, "mirror_descent", iterations=5, learning_rate=0.1)
+    gpu = mfglearn.solve(game, "mirror_descent", iterations=5, learning_rate=0.1, device="cuda")
+    assert gpu.policy.device.type == "cuda"
+    assert gpu.history["exploitability"] == pytest.approx(cpu.history["exploitability"], rel=1e-9, abs=1e-9)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from mfglearn.core.backend import set_threads
+from mfglearn.core.backend import resolve_device, set_threads
 from mfglearn.core.flow import Flow
 from mfglearn.core.metrics import Evaluation, evaluate, mean_field_delta, policy_delta
 from mfglearn.core.policy import check_policy
@@ -157,6 +157,7 @@ class Solver:
     Args:
         game: the game to solve.
         initial_policy: starting policy (default: uniform over legal actions).
+        device: where to compute (``"cpu"``, ``"cuda"``, ...); default: the game's device.
         threads: torch intra-op threads (default: ``MFGLEARN_THREADS`` or 1).
     """
 
@@ -164,7 +165,14 @@ class Solver:
     description: ClassVar[str] = ""
     supports_discounted: ClassVar[bool] = False
 
-    def __init__(self, game: FiniteMFG, *, initial_policy: torch.Tensor | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        game: FiniteMFG,
+        *,
+        initial_policy: torch.Tensor | None = None,
+        device: str | torch.device | None = None,
+        threads: int | None = None,
+    ):
         if not isinstance(game, FiniteMFG):
             raise ValidationError(
                 f"{type(self).__name__} solves FiniteMFG games; got {type(game).__name__}. "
@@ -176,6 +184,8 @@ class Solver:
                 "Use 'mf_trpo' for discounted games"
             )
         set_threads(threads)
+        if device is not None and resolve_device(device) != game.device:
+            game = game.with_device(device)
         self.game = game
         self.policy = check_policy(game, game.uniform_policy() if initial_policy is None else initial_policy).clone()
         self.iteration = 0
