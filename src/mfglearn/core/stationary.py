@@ -157,12 +157,8 @@ def best_response_stationary(mdp: StationaryMDP, tol: float = 1e-12, max_iter: i
 
 
 def stationary_exploitability(game: FiniteMFG, pi: torch.Tensor) -> float:
-    """Exploitability of stationary ``pi`` (``(S, A)``) against its stationary mean field."""
-    mu = stationary_distribution(game, pi)
-    mdp = freeze_stationary(game, mu, pi)
-    V, _ = evaluate_stationary(mdp, pi)
-    Vb, _, _ = best_response_stationary(mdp)
-    return float((mu * (Vb - V)).sum())
+    """Exploitability of stationary ``pi`` (``(S, A)``): its quality against its own stationary mean field."""
+    return stationary_quality(game, pi, stationary_distribution(game, pi))
 
 
 def stationary_quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
