@@ -122,6 +122,14 @@ SMALL = {"large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3)}
 @pytest.mark.parametrize("gid", mfglearn.list_games())
 def test_every_game_conserves_mass(gid):
     g = mfglearn.make(gid, **SMALL.get(gid, {}))
+    if not g.is_finite_horizon:
+        from mfglearn.core.stationary import stationary_distribution
+
+        pi = g.uniform_policy()
+        mu = stationary_distribution(g, pi)
+        torch.testing.assert_close(g.kernel_at(0, mu).push(mu.unsqueeze(-1) * pi), mu)
+        assert mu.sum().item() == pytest.approx(1.0) and (mu >= 0).all()
+        return
     flow = mean_field_flow(g, g.uniform_policy())
     torch.testing.assert_close(flow.mu.sum(-1), torch.ones(g.H + 1, dtype=torch.float64))
     assert (flow.mu >= 0).all()

@@ -77,4 +77,13 @@ def test_stationary_exploitability_facade():
     mu = st.stationary_distribution(g, g.uniform_policy())
     assert mfglearn.quality(g, g.uniform_policy(), mu) == pytest.approx(e)
     with pytest.raises(mfglearn.ValidationError, match="discounted"):
-        mfglearn.solve(g, "fictitious_play", iterations=1)
+        mfglearn.solve(g, "fixed_point", iterations=1)
+
+
+@pytest.mark.parametrize("solver, hp", [("fictitious_play", {}), ("mirror_descent", {"learning_rate": 0.5})])
+def test_stationary_fp_and_omd_converge(solver, hp):
+    g = game(5, S=5, A=3, gamma=0.7)
+    r = mfglearn.solve(g, solver, iterations=150, **hp)
+    h = r.history["exploitability"]
+    assert r.policy.shape == (5, 3) and r.mean_field.shape == (5,)
+    assert h[-1] < 0.1 * h[0]

@@ -74,6 +74,9 @@ def uniform_policy(game) -> torch.Tensor:
 
 def list_solvers() -> list[str]:
     """Registered solver names, sorted."""
+    from mfglearn.solvers import _register_learners
+
+    _register_learners()
     return sorted(SOLVERS)
 
 

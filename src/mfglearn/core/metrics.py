@@ -59,7 +59,12 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Eva
     """Flow, policy value and best response of ``pi`` (``(H, S, A)``) in one pass.
 
     Pass ``flow`` if ``pi``'s flow is already known, to skip recomputing it.
+    Discounted games: ``pi`` is ``(S, A)`` and the flow its stationary mean field.
     """
+    if not game.is_finite_horizon:
+        from mfglearn.core.stationary import evaluate_stationary_policy
+
+        return evaluate_stationary_policy(game, pi, None if flow is None else flow.mu)
     if flow is None:
         flow = mean_field_flow(game, pi)
     mdp = freeze(game, flow)
@@ -126,3 +131,12 @@ def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None
         return float(d.mean(-1).mean())
     w = mu[: d.shape[0]] if mu.dim() == 2 and d.dim() == 2 else mu
     return float((w * d).sum(-1).mean())
+
+
+def policy_mean_field(game: FiniteMFG, pi: torch.Tensor):
+    """The mean field a policy induces: its flow (finite horizon) or stationary distribution (discounted)."""
+    if game.is_finite_horizon:
+        return mean_field_flow(game, pi)
+    from mfglearn.core.stationary import StationaryFlow, stationary_distribution
+
+    return StationaryFlow(stationary_distribution(game, pi))

@@ -21,7 +21,7 @@ from mfglearn.errors import ValidationError
 from mfglearn.games.base import FiniteMFG
 from mfglearn.games.kernels import Kernel
 
-DENSE_MAX_STATES = 2000
+DENSE_MAX_STATES = 1500
 
 
 def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
@@ -42,25 +42,16 @@ def stationary_distribution(
 ) -> torch.Tensor:
     """Stationary mean field ``mu = mu P_{pi, mu}`` of stationary policy ``pi`` (``(S, A)``) -> ``(S,)``.
 
-    Mean-field-independent kernels with few states: an exact linear solve.
-    Otherwise the lazy iteration ``mu <- (mu + mu P_{pi,mu}) / 2`` (which converges
+    Mean-field-independent kernels with few states: the GTH algorithm (exact and
+    numerically stable even for nearly reducible chains, where a plain linear solve
+    loses all accuracy). Otherwise the lazy iteration ``mu <- (mu + mu P_{pi,mu}) / 2`` (which converges
     for irreducible chains, periodic ones included) until the l1 change is below ``tol``.
     """
     S = game.S
     if not game.transition_depends_on_mean_field and S <= DENSE_MAX_STATES:
-        P = chain_matrix(game.kernel_at(0), pi)
-        # solve mu (P - I) = 0 with sum(mu) = 1: replace one equation by the normalisation
-        Mt = (P - torch.eye(S, dtype=P.dtype, device=P.device)).t().contiguous()
-        Mt[-1] = 1.0
-        b = torch.zeros(S, dtype=P.dtype, device=P.device)
-        b[-1] = 1.0
-        try:
-            mu = torch.linalg.solve(Mt, b)
-            if torch.isfinite(mu).all() and (mu > -1e-9).all():
-                mu = mu.clamp_min(0)
-                return mu / mu.sum()
-        except RuntimeError:
-            pass  # several recurrent classes: fall back to iterating from mu0
+        mu = gth_stationary(chain_matrix(game.kernel_at(0), pi))
+        if mu is not None:
+            return mu
     mu = (game.mu0 if mu_init is None else mu_init).clone()
     for _ in range(max_iter):
         k = game.kernel_at(0, _mf_input(game, mu, pi))
@@ -72,6 +63,28 @@ def stationary_distribution(
         f"stationary distribution did not converge in {max_iter} iterations (tol={tol}); "
         "the induced chain may not be ergodic or the mean-field coupling too strong"
     )
+
+
+def gth_stationary(P: torch.Tensor) -> torch.Tensor | None:
+    """Stationary distribution of a row-stochastic ``(S, S)`` matrix by Grassmann-Taksar-Heyman reduction.
+
+    Subtraction-free, hence accurate to round-off even when the chain mixes very
+    slowly. ``O(S^3)`` work in ``S`` vectorised steps. Returns ``None`` when the chain
+    is reducible (several recurrent classes: no unique stationary distribution).
+    """
+    A = P.clone()
+    S = A.shape[0]
+    for k in range(S - 1, 0, -1):
+        s = A[k, :k].sum()
+        if s <= 0:
+            return None
+        A[:k, k] /= s
+        A[:k, :k] += torch.outer(A[:k, k], A[k, :k])
+    mu = torch.zeros(S, dtype=P.dtype, device=P.device)
+    mu[0] = 1.0
+    for k in range(1, S):
+        mu[k] = mu[:k] @ A[:k, k]
+    return mu / mu.sum()
 
 
 @dataclass
@@ -167,3 +180,36 @@ def stationary_quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> f
     V, _ = evaluate_stationary(mdp, pi)
     Vb, _, _ = best_response_stationary(mdp)
     return float((mu * (Vb - V)).sum())
+
+
+@dataclass
+class StationaryFlow:
+    """A stationary mean field, shaped like :class:`~mfglearn.core.flow.Flow` for the solvers (``.mu`` is ``(S,)``)."""
+
+    mu: torch.Tensor
+
+
+def evaluate_stationary_policy(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor | None = None):
+    """:class:`~mfglearn.core.metrics.Evaluation` of stationary ``pi`` against ``mu`` (default: its own).
+
+    ``value`` and ``best_value`` are ``mu . V`` and ``mu . V*``.
+    """
+    from mfglearn.core.metrics import Evaluation
+
+    if mu is None:
+        mu = stationary_distribution(game, pi)
+    mdp = freeze_stationary(game, mu, pi)
+    V, Q = evaluate_stationary(mdp, pi)
+    Vb, Qb, br = best_response_stationary(mdp)
+    return Evaluation(
+        policy=pi,
+        flow=StationaryFlow(mu),
+        mdp=mdp,
+        value=float((mu * V).sum()),
+        best_value=float((mu * Vb).sum()),
+        V=V,
+        Q=Q,
+        V_best=Vb,
+        Q_best=Qb,
+        best_policy=br,
+    )

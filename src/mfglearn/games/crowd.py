@@ -179,6 +179,8 @@ def crowd_grid(
     move_cost: float = 0.0,
     goal_reward: float = 0.0,
     start: str = "corner",
+    stay_reward: float = 0.0,
+    gamma: float | None = None,
     device=None,
 ) -> FiniteMFG:
     """A crowd on a 2-D grid map with walls: agents spread out to avoid congestion.
@@ -186,7 +188,9 @@ def crowd_grid(
     Actions ``stay, up, down, left, right``; a move into a wall or off the map
     leaves the agent in place. With probability ``noise`` the chosen move is
     replaced by a uniformly random one. Reward
-    ``r(s, a, mu) = -crowd_aversion * log(mu(s)) - move_cost [a != stay] - goal_reward * dist(s, goal) / diameter``.
+    ``r(s, a, mu) = -crowd_aversion * log(mu(s)) - move_cost [a != stay] + stay_reward [a = stay]
+    - goal_reward * dist(s, goal) / diameter``.
+    Finite horizon by default; give ``gamma`` for the discounted stationary game (``horizon`` is then unused).
 
     Args:
         map: a name in ``MAPS`` (``four_rooms``, ``maze``) or ASCII rows (``#`` wall,
@@ -213,6 +217,7 @@ def crowd_grid(
     rc = torch.tensor(cells, dtype=torch.float64)
     goals = [i for i, (r, c) in enumerate(cells) if rows[r][c] == "G"]
     base = -move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=torch.float64).expand(S, 5).clone()
+    base[:, 0] += stay_reward
     if goal_reward and goals:
         g = rc[goals]
         dist = (rc.unsqueeze(1) - g.unsqueeze(0)).abs().sum(-1).min(-1).values
@@ -228,7 +233,8 @@ def crowd_grid(
         mu0=mu0,
         reward=reward,
         transition=kernel,
-        horizon=horizon,
+        horizon=None if gamma is not None else horizon,
+        gamma=gamma,
         name=f"crowd_grid/{name}",
         batched_reward=True,
         layout={"grid": rows, "cells": cells, "actions": list(GRID_ACTIONS)},
@@ -239,6 +245,8 @@ def crowd_grid(
             move_cost=move_cost,
             goal_reward=goal_reward,
             start=start,
+            stay_reward=stay_reward,
+            gamma=gamma,
         ),
         device=device,
     )
@@ -345,3 +353,93 @@ def large_grid(
         ),
         device=device,
     )
+
+
+def four_rooms_map(size: int = 13) -> tuple[str, ...]:
+    """A ``size x size`` four-rooms map (odd ``size >= 7``): walls between the rooms, one-cell doors.
+
+    ``size=13`` is exactly OpenSpiel's ``FOUR_ROOMS`` map.
+    """
+    _check(size >= 7 and size % 2 == 1, f"four-rooms size must be odd and >= 7, got {size}")
+    mid = size // 2
+    doors = (mid // 2, mid + mid // 2)
+    rows = []
+    for r in range(size):
+        row = []
+        for c in range(size):
+            wall = r in (0, size - 1) or c in (0, size - 1)
+            wall |= c == mid and r not in doors
+            wall |= r == mid and c not in doors
+            row.append("#" if wall else " ")
+        rows.append("".join(row))
+    return tuple(rows)
+
+
+def four_rooms_crowd(
+    size: int = 13,
+    crowd_aversion: float = 1.0,
+    stay_reward: float = 0.2,
+    move_reward: float = -0.2,
+    noise: float = 0.1,
+    gamma: float = 0.9,
+    device=None,
+) -> FiniteMFG:
+    """The MF-TRPO paper's four-rooms crowd game (discounted, ergodic).
+
+    Four rooms joined by one-cell doors; reward ``r(s, a, mu) = -K log mu(s) + Gamma(a)``
+    with ``K = crowd_aversion``, ``Gamma(stay) = stay_reward`` and ``Gamma(move) = move_reward``;
+    noisy moves (probability ``noise`` of a uniformly random move); uniform initial distribution.
+    """
+    g = crowd_grid(
+        four_rooms_map(size),
+        noise=noise,
+        crowd_aversion=crowd_aversion,
+        move_cost=-move_reward,
+        stay_reward=stay_reward,
+        start="uniform",
+        gamma=gamma,
+        device=device,
+    )
+    g.name = "four_rooms_crowd"
+    g.params = dict(
+        size=size,
+        crowd_aversion=crowd_aversion,
+        stay_reward=stay_reward,
+        move_reward=move_reward,
+        noise=noise,
+        gamma=gamma,
+    )
+    return g
+
+
+def grid_poi(
+    size: int = 5,
+    crowd_aversion: float = 1.0,
+    poi_reward: float = 1.0,
+    move_cost: float = 0.1,
+    noise: float = 0.1,
+    gamma: float = 0.9,
+    device=None,
+) -> FiniteMFG:
+    """A crowd on an open ``size x size`` grid with a point of interest in the bottom-right corner (discounted).
+
+    Reward ``r(s, a, mu) = poi_reward * (1 - dist(s, poi) / (2 (size - 1))) - crowd_aversion * log mu(s)
+    - move_cost [a != stay]``: agents are drawn to the corner but avoid crowding it.
+    """
+    _check(size >= 2, f"size must be >= 2, got {size}")
+    rows = tuple(" " * (size - 1) + ("G" if r == size - 1 else " ") for r in range(size))
+    g = crowd_grid(
+        rows,
+        noise=noise,
+        crowd_aversion=crowd_aversion,
+        move_cost=move_cost,
+        goal_reward=poi_reward * 2 * size / (2 * (size - 1)),
+        start="uniform",
+        gamma=gamma,
+        device=device,
+    )
+    g.name = "grid_poi"
+    g.params = dict(
+        size=size, crowd_aversion=crowd_aversion, poi_reward=poi_reward, move_cost=move_cost, noise=noise, gamma=gamma
+    )
+    return g

@@ -45,6 +45,8 @@ for _id, _fn in [
     ("four_rooms", crowd.four_rooms),
     ("maze", crowd.maze),
     ("large_grid", crowd.large_grid),
+    ("four_rooms_crowd", crowd.four_rooms_crowd),
+    ("grid_poi", crowd.grid_poi),
     ("lq_discrete", classic.lq_discrete),
     ("left_right", classic.left_right),
     ("rock_paper_scissors", classic.rock_paper_scissors),

@@ -6,15 +6,25 @@ from mfglearn.errors import UnknownNameError
 from mfglearn.solvers.base import Result, Solver
 from mfglearn.solvers.fictitious_play import FictitiousPlay
 from mfglearn.solvers.fixed_point import FixedPoint
+from mfglearn.solvers.mf_trpo import MFTRPO
 from mfglearn.solvers.mirror_descent import BoltzmannPolicyIteration, MirrorDescent
 
 SOLVERS: dict[str, type[Solver]] = {
-    cls.name: cls for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration)
+    cls.name: cls for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO)
 }
+
+
+def _register_learners() -> None:
+    # learning/ builds on solvers/; import lazily to keep the dependency one-way at import time
+    from mfglearn.learning.mf_trpo_sampled import SampledMFTRPO
+
+    SOLVERS[SampledMFTRPO.name] = SampledMFTRPO
 
 
 def get_solver(name: str) -> type[Solver]:
     """The solver class registered as ``name``."""
+    if name not in SOLVERS:
+        _register_learners()
     try:
         return SOLVERS[name]
     except KeyError:
@@ -32,6 +42,7 @@ __all__ = [
     "BoltzmannPolicyIteration",
     "FictitiousPlay",
     "FixedPoint",
+    "MFTRPO",
     "MirrorDescent",
     "Result",
     "Solver",

@@ -181,7 +181,7 @@ class Solver:
         if not game.is_finite_horizon and not self.supports_discounted:
             raise ValidationError(
                 f"solver {self.name!r} works on finite-horizon games; {game.name!r} is discounted. "
-                "Use 'mf_trpo' for discounted games"
+                "Use 'mf_trpo', 'fictitious_play' or 'mirror_descent' for discounted games"
             )
         set_threads(threads)
         if device is not None and resolve_device(device) != game.device:
@@ -192,6 +192,7 @@ class Solver:
         self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
         self._elapsed = 0.0
         self._eval: Evaluation | None = None
+        self._extra: dict = {}
 
     # ---------------------------------------------------------------- public API
     @property
@@ -223,8 +224,11 @@ class Solver:
             "policy_delta": policy_delta(new_policy, prev.policy, ev.flow.mu),
             "seconds": self._elapsed,
         }
-        for k in HISTORY_KEYS:
-            self.history[k].append(info[k])
+        # solver-specific metrics (e.g. MF-TRPO's quality against its population)
+        info.update(self._extra)
+        self._extra = {}
+        for k, v in info.items():
+            self.history.setdefault(k, []).append(v)
         return info
 
     def solve(
@@ -278,7 +282,12 @@ class Solver:
             game=self.game.name,
             hyperparameters=self.hyperparameters,
             stopped=stopped,
+            extra=self._result_extra(),
         )
+
+    def _result_extra(self) -> dict:
+        """Solver-specific outputs added to :attr:`Result.extra`."""
+        return {}
 
     # ------------------------------------------------------------- checkpoints
     _state_tensors: ClassVar[tuple[str, ...]] = ()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mfglearn.core.flow import mean_field_flow
-from mfglearn.core.metrics import Evaluation
+from mfglearn.core.metrics import Evaluation, policy_mean_field
 from mfglearn.core.value import softmax_policy
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
 
@@ -15,11 +14,13 @@ def mix_policies(
 ) -> torch.Tensor:
     """The policy whose population is ``(1-w) mu_a + w mu_b``: state-wise mix weighted by mass.
 
-    ``pi_*`` are ``(H, S, A)``, ``mu_*`` are ``(H+1, S)`` flows. Where both flows
-    have zero mass the ``fallback`` policy is used (OpenSpiel uses uniform).
+    ``pi_*`` are ``(H, S, A)`` with ``(H+1, S)`` flows, or stationary ``(S, A)`` with ``(S,)``
+    mean fields. Where both flows have zero mass the ``fallback`` policy is used (OpenSpiel uses uniform).
     """
-    wa = (1.0 - w) * mu_a[:-1].unsqueeze(-1)
-    wb = w * mu_b[:-1].unsqueeze(-1)
+    if pi_a.dim() == 3:  # finite horizon: flows carry the terminal distribution too
+        mu_a, mu_b = mu_a[:-1], mu_b[:-1]
+    wa = (1.0 - w) * mu_a.unsqueeze(-1)
+    wb = w * mu_b.unsqueeze(-1)
     den = wa + wb
     mixed = (wa * pi_a + wb * pi_b) / torch.where(den > 0, den, torch.ones_like(den))
     return torch.where(den > 0, mixed, fallback)
@@ -33,6 +34,7 @@ class FictitiousPlay(Solver):
     ``mu^{pi_{k+1}} = (1 - w_k) mu^{pi_k} + w_k mu^{BR_k}`` by mixing the two
     policies state by state with weights proportional to their mass.
     ``w_k = 1/(k+1)`` (k = 1, 2, ...) from the uniform policy unless ``learning_rate`` is set.
+    On discounted games the same scheme runs on stationary policies and mean fields.
 
     Args:
         game: a finite-horizon game.
@@ -41,6 +43,7 @@ class FictitiousPlay(Solver):
     """
 
     name = "fictitious_play"
+    supports_discounted = True
     description = "fictitious play: average best responses, weighting by population mass"
 
     def __init__(self, game, learning_rate: float | None = None, temperature: float | None = None, **kw):
@@ -58,7 +61,7 @@ class FictitiousPlay(Solver):
         br = (
             ev.best_policy if self.temperature is None else softmax_policy(ev.Q_best, self.temperature, self.game.legal)
         )
-        br_flow = mean_field_flow(self.game, br)
+        br_flow = policy_mean_field(self.game, br)
         w = self.learning_rate if self.learning_rate is not None else 1.0 / (k + 1)
         if w == 1.0:
             return br, br_flow

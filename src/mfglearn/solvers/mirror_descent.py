@@ -15,7 +15,8 @@ class MirrorDescent(Solver):
     ``y_{k+1} = y_k + learning_rate * Q^{pi_k}_{mu^{pi_k}}``, ``pi_{k+1} = softmax(y_{k+1})``,
     from ``y_0 = 0`` (the uniform policy). Equal to OpenSpiel's
     ``MunchausenMirrorDescent``; OpenSpiel's ``MirrorDescent`` differs from the 4th
-    digit because it updates its cumulative table while evaluating.
+    digit because it updates its cumulative table while evaluating. On discounted
+    games ``Q`` is the stationary policy's discounted Q against its stationary mean field.
 
     Args:
         game: a finite-horizon game.
@@ -23,6 +24,7 @@ class MirrorDescent(Solver):
     """
 
     name = "mirror_descent"
+    supports_discounted = True
     description = "online mirror descent: softmax of the sum of past Q-functions"
     _state_tensors = ("y",)
 
@@ -52,6 +54,7 @@ class BoltzmannPolicyIteration(Solver):
     """
 
     name = "boltzmann_policy_iteration"
+    supports_discounted = True
     description = "Boltzmann policy iteration: softmax of the current policy's Q-function"
 
     def __init__(self, game, learning_rate: float = 1.0, **kw):

@@ -1,0 +1,54 @@
+"""Sampling access to a finite game: next states and rewards for a batch of agents.
+
+Learners use :class:`Simulator` instead of reading transition matrices: given
+the population's mean field, it samples successors of many agents at once
+(one ``torch.multinomial`` call per step, no loop over agents) with an explicit,
+seeded ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.games.base import FiniteMFG
+from mfglearn.games.kernels import Kernel, SparseKernel
+
+
+class Simulator:
+    """Batched sampler for a :class:`~mfglearn.games.base.FiniteMFG`.
+
+    Args:
+        game: the game.
+        seed: seed of the private random generator (same seed, same samples).
+    """
+
+    def __init__(self, game: FiniteMFG, seed: int = 0):
+        self.game = game
+        self.generator = torch.Generator(device=game.device).manual_seed(int(seed))
+        self._sparse: dict[int, SparseKernel] = {}
+
+    def _sparse_of(self, kernel: Kernel) -> SparseKernel:
+        key = id(kernel)
+        if key not in self._sparse:
+            self._sparse = {key: kernel.to_sparse()}  # keep only the latest kernel
+        return self._sparse[key]
+
+    def step(self, kernel: Kernel, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Sample ``s' ~ P(.|s, a)`` for each agent (``states``, ``actions``: ``(N,)`` long tensors)."""
+        sp = self._sparse_of(kernel)
+        probs = sp.prob[states, actions]  # (N, B)
+        choice = torch.multinomial(probs, 1, generator=self.generator).squeeze(-1)
+        return sp.index[states, actions, choice]
+
+    def act(self, pi: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
+        """Sample actions ``a ~ pi(.|s)`` for each agent; ``pi`` is ``(S, A)``."""
+        return torch.multinomial(pi[states], 1, generator=self.generator).squeeze(-1)
+
+    def sample_states(self, mu: torch.Tensor, n: int) -> torch.Tensor:
+        """``n`` i.i.d. states from distribution ``mu``."""
+        return torch.multinomial(mu, n, replacement=True, generator=self.generator)
+
+
+def empirical_distribution(states: torch.Tensor, n_states: int, dtype=torch.float64) -> torch.Tensor:
+    """Histogram of agents' states, normalised: ``(S,)``."""
+    return torch.bincount(states, minlength=n_states).to(dtype) / states.numel()
