@@ -54,10 +54,10 @@ def _cmd_games(args) -> int:
 
 
 def _cmd_solvers(args) -> int:
-    from mfglearn.solvers import SOLVERS
+    import mfglearn
 
-    for name in sorted(SOLVERS):
-        cls = SOLVERS[name]
+    for name in mfglearn.list_solvers():
+        cls = mfglearn.get_solver(name)
         sig = inspect.signature(cls.__init__)
         params = ", ".join(
             f"{n}={p.default!r}"
@@ -92,7 +92,8 @@ def _cmd_solve(args) -> int:
         print(json.dumps(result.summary()))
         return 0
     h = result.history
-    print(f"{args.solver} on {game.name}: S={game.S} A={game.A} H={game.horizon}")
+    time_desc = f"H={game.horizon}" if game.is_finite_horizon else f"gamma={game.gamma}"
+    print(f"{args.solver} on {game.name}: S={game.S} A={game.A} {time_desc}")
     print(f"{'iter':>6} {'exploitability':>16} {'seconds':>9}")
     n = len(h["iteration"])
     shown = sorted(set([0, n - 1] + [i for i in range(n) if (i + 1) & i == 0 or (i + 1) % max(1, n // 10) == 0]))
