@@ -117,3 +117,20 @@ def test_trpo_step_matches_the_papers_formula():
     expect = expect / expect.sum(-1, keepdim=True)
     got = s.policy_step(pi, s.action_values(mdp, pi), k)
     torch.testing.assert_close(got, expect)
+
+
+def test_simulator_samples_the_kernel():
+    from mfglearn.learning.simulator import Simulator, empirical_distribution
+
+    game = random_game(0, S=4, A=2)
+    sim = Simulator(game, seed=3)
+    k = game.kernel_at(0, game.mu0)
+    n = 200_000
+    s = torch.full((n,), 2, dtype=torch.long)
+    a = torch.ones(n, dtype=torch.long)
+    freq = empirical_distribution(sim.step(k, s, a), 4)
+    torch.testing.assert_close(freq, k.dense()[2, 1], atol=5e-3, rtol=0)
+    # zero-probability outcomes are never drawn
+    probs = torch.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]], dtype=torch.float64).repeat(5000, 1)
+    draws = sim.categorical(probs).view(-1, 2)
+    assert (draws[:, 0] == 1).all() and (draws[:, 1] != 1).all()

@@ -6,8 +6,6 @@ import math
 
 import torch
 
-from mfglearn.core.metrics import Evaluation
-from mfglearn.core.stationary import freeze_stationary, stationary_distribution, stationary_quality
 from mfglearn.errors import ValidationError
 from mfglearn.learning.simulator import Simulator, empirical_distribution
 from mfglearn.solvers.mf_trpo import MFTRPO, _check_count, _log_policy
@@ -94,21 +92,12 @@ class SampledMFTRPO(MFTRPO):
         mu_hat = empirical_distribution(states, self.game.S, self.mu.dtype)
         return self.mu + beta * (mu_hat - self.mu)
 
-    def _update(self, ev: Evaluation):
-        p = self.iteration
-        mdp = freeze_stationary(self.game, self.mu, self.policy)
-        pi = self.policy
-        for k in range(self.inner_steps):
-            pi = self.policy_step(pi, self.estimate_action_values(mdp, pi), k)
-        quality = stationary_quality(self.game, pi, self.mu)
-        new_mu = self.sampled_population_step(mdp, pi, self.beta_at(p))
-        self._extra = {
-            "quality": quality,
-            "population_delta": float((new_mu - self.mu).abs().sum()),
-            "mu_pi_delta": float((self.mu - stationary_distribution(self.game, pi)).abs().sum()),
-        }
-        self.mu = new_mu
-        return pi, None
+    # the exact loop of MFTRPO._update, with its two model-based pieces replaced by estimates
+    def action_values(self, mdp, pi: torch.Tensor) -> torch.Tensor:
+        return self.estimate_action_values(mdp, pi)
+
+    def population_step(self, mdp, pi: torch.Tensor, beta: float) -> torch.Tensor:
+        return self.sampled_population_step(mdp, pi, beta)
 
     def state_dict(self) -> dict:
         d = super().state_dict()
