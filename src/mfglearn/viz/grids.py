@@ -31,22 +31,31 @@ def plot_grid_density(
     titles: Sequence[str] | None = None,
     path: str | None = None,
     suptitle: str | None = None,
+    shared_scale: bool = False,
 ):
-    """Heatmaps of one or several state distributions on the game's map (walls in grey)."""
+    """Heatmaps of one or several state distributions on the game's map (walls in grey).
+
+    Each panel has its own colour scale unless ``shared_scale`` (a point mass at
+    ``t = 0`` would otherwise wash out every later snapshot).
+    """
     plt = pyplot()
     if isinstance(mus, torch.Tensor) and mus.dim() == 1:
         mus = [mus]
     mus = list(mus)
-    fig, axes = plt.subplots(1, len(mus), figsize=(3.2 * len(mus), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(mus), figsize=(3.6 * len(mus), 3.3), squeeze=False)
     vmax = max(float(m.max()) for m in mus)
     cmap = plt.get_cmap("viridis").with_extremes(bad="#888888")
     for i, (ax, m) in enumerate(zip(axes.flat, mus, strict=False)):
-        im = ax.imshow(np.ma.masked_invalid(grid_image(game, m)), cmap=cmap, vmin=0, vmax=vmax)
+        top = vmax if shared_scale else max(float(m.max()), 1e-12)
+        im = ax.imshow(np.ma.masked_invalid(grid_image(game, m)), cmap=cmap, vmin=0, vmax=top)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles:
             ax.set_title(titles[i], fontsize=9)
-    fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="mass")
+        if not shared_scale:
+            fig.colorbar(im, ax=ax, shrink=0.75)
+    if shared_scale:
+        fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="mass")
     if suptitle:
         fig.suptitle(suptitle)
     return save(fig, path) if path else fig
