@@ -105,6 +105,10 @@ def test_cli_plot_and_compare(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (out / "plots" / "metrics.png").stat().st_size > 5000
     assert (out / "plots" / "density.png").stat().st_size > 5000
+    assert (out / "plots" / "policy.png").stat().st_size > 5000
+    from PIL import Image
+
+    assert Image.open(out / "plots" / "crowd.gif").n_frames == 7  # t = 0..H
     c = cli(
         "compare",
         "left_right",
@@ -133,3 +137,19 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
         atomic_write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_config_file(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        'game = "beach_bar"\nsolver = "mirror_descent"\niterations = 4\n[game_params]\nsize = 6\n'
+        "[solver_params]\nlearning_rate = 0.3\n"
+    )
+    p = cli("solve", "--config", str(cfg), "--set", "solver.learning_rate=0.2", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["iterations"] == 4 and d["hyperparameters"]["learning_rate"] == 0.2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("gam = 1\n")
+    p = cli("solve", "--config", str(bad))
+    assert p.returncode == 2 and "unknown key(s) gam" in p.stderr

@@ -8,24 +8,12 @@ mfglearn solve GAME --solver NAME --iterations N [--set key=value ...] [--json]
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import sys
 
 from mfglearn.errors import MFGError
-
-
-def _parse_value(text: str):
-    low = text.lower()
-    if low in ("none", "null"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+from mfglearn.runs.config import parse_value as _parse_value
 
 
 def _parse_sets(items: list[str]) -> tuple[dict, dict]:
@@ -89,30 +77,36 @@ def _cmd_solve(args) -> int:
         result = rundir.resume_run(args.resume, progress=progress)
         out = args.resume
     else:
-        if not args.game:
-            raise MFGError("solve needs a GAME (see 'mfglearn games') or --resume RUN_DIR")
-        game_params, solver_params = _parse_sets(args.set or [])
+        cfg = {}
+        if args.config:
+            from mfglearn.runs.config import load_toml_config
+
+            cfg = load_toml_config(args.config)
+        game_id = args.game or cfg.get("game")
+        if not game_id:
+            raise MFGError("solve needs a GAME (see 'mfglearn games'), a --config file, or --resume RUN_DIR")
+        solver = args.solver or cfg.get("solver", "fictitious_play")
+        iterations = args.iterations if args.iterations is not None else cfg.get("iterations", 100)
+        target = args.target if args.target is not None else cfg.get("target_exploitability")
+        set_game, set_solver = _parse_sets(args.set or [])
+        game_params = {**cfg.get("game_params", {}), **set_game}
+        solver_params = {**cfg.get("solver_params", {}), **set_solver}
         if args.out:
             result = rundir.run(
-                args.game,
-                args.solver,
-                args.iterations,
+                game_id,
+                solver,
+                iterations,
                 args.out,
                 game_params,
                 solver_params,
                 checkpoint_every=args.checkpoint_every,
                 progress=progress,
-                target_exploitability=args.target,
+                target_exploitability=target,
             )
         else:
-            game = mfglearn.make(args.game, **game_params)
+            game = mfglearn.make(game_id, **game_params)
             result = mfglearn.solve(
-                game,
-                args.solver,
-                iterations=args.iterations,
-                progress=progress,
-                target_exploitability=args.target,
-                **solver_params,
+                game, solver, iterations=iterations, progress=progress, target_exploitability=target, **solver_params
             )
         out = args.out
     if args.json:
@@ -176,7 +170,7 @@ def _cmd_plot(args) -> int:
 
     import mfglearn
     from mfglearn.runs.rundir import load_run
-    from mfglearn.viz import plot_grid_density, plot_histories
+    from mfglearn.viz import animate_grid, plot_grid_density, plot_histories, plot_policy_arrows
 
     d = load_run(args.run_dir)
     if not d["history"]:
@@ -189,13 +183,49 @@ def _cmd_plot(args) -> int:
     game = mfglearn.make(d["config"]["game"], **d["config"].get("game_params", {}))
     mu = d["mean_field"]
     if mu is not None and ("cells" in game.layout or "grid_shape" in game.layout):
+        pi = d["policy"]
         if mu.dim() == 2:
             ts = sorted({0, mu.shape[0] // 4, mu.shape[0] // 2, 3 * mu.shape[0] // 4, mu.shape[0] - 1})
             paths.append(plot_grid_density(game, [mu[t] for t in ts], [f"t={t}" for t in ts], out / "density.png"))
+            paths.append(animate_grid(game, mu, out / "crowd.gif", title=game.name))
+            pi0, mu_arrows, when = pi[0], mu[0], "t=0"
         else:
             paths.append(plot_grid_density(game, [mu], ["stationary mean field"], out / "density.png"))
+            pi0, mu_arrows, when = pi, mu, "stationary"
+        if pi is not None and "actions" in game.layout:
+            paths.append(plot_policy_arrows(game, pi0, mu_arrows, out / "policy.png", title=f"policy ({when})"))
     for p in paths:
         print(p)
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from mfglearn.runs import sweep as sw
+
+    grid = sw.parse_grid(args.grid or [])
+    res = sw.sweep(
+        args.game,
+        args.solver,
+        grid,
+        seeds=sw.parse_seeds(args.seeds),
+        iterations=args.iterations,
+        out=args.out,
+        backend="ray" if args.ray else None,
+        workers=args.workers,
+        search=args.search,
+        trials=args.trials,
+    )
+    if args.json:
+        print(json.dumps(res["best"]))
+        return 0
+    keys = list(grid)
+    print(f"{'trial':>6} " + " ".join(f"{k:>22s}" for k in keys) + f" {'seed':>5} {'exploitability':>15} {'s':>7}")
+    for r in res["rows"]:
+        vals = " ".join(f"{r.get(k)!s:>22s}" for k in keys)
+        print(f"{r['trial']!s:>6} {vals} {r['seed']!s:>5} {r['exploitability']:15.6e} {r['seconds']:7.2f}")
+    b = res["best"]
+    print(f"best: {b['config']} mean exploitability {b['mean_exploitability']:.6e} over {b['runs']} run(s)")
+    print(f"results in {res['out']} (results.csv, results.json, best.json, one folder per trial)")
     return 0
 
 
@@ -209,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_solvers)
     so = sub.add_parser("solve", help="solve a game")
     so.add_argument("game", nargs="?")
-    so.add_argument("--solver", default="fictitious_play")
-    so.add_argument("--iterations", type=int, default=100)
+    so.add_argument("--solver", default=None, help="solver name (default: fictitious_play)")
+    so.add_argument("--iterations", type=int, default=None, help="iterations (default: 100)")
+    so.add_argument("--config", default=None, metavar="FILE.toml", help="run configuration; --set overrides it")
     so.add_argument(
         "--set", action="append", metavar="SCOPE.KEY=VALUE", help="game.param=value or solver.param=value (repeatable)"
     )
@@ -230,6 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--out", default=None)
     co.add_argument("--threads", type=int, default=1)
     co.set_defaults(func=_cmd_compare)
+    sw = sub.add_parser("sweep", help="grid or Optuna search over hyperparameters, locally or on Ray")
+    sw.add_argument("game")
+    sw.add_argument("--solver", default="fictitious_play")
+    sw.add_argument("--grid", action="append", metavar="SCOPE.KEY=V1,V2,...")
+    sw.add_argument("--seeds", default=None, help="e.g. 0..4 or 0,3,7")
+    sw.add_argument("--iterations", type=int, default=100)
+    sw.add_argument("--out", default="sweep")
+    sw.add_argument("--workers", type=int, default=None, help="local processes (default: CPU count)")
+    sw.add_argument("--ray", action="store_true", help="run on Ray (RAY_ADDRESS or a local instance)")
+    sw.add_argument("--search", choices=["grid", "optuna"], default="grid")
+    sw.add_argument("--trials", type=int, default=None, help="Optuna trials")
+    sw.add_argument("--json", action="store_true")
+    sw.set_defaults(func=_cmd_sweep)
     sh = sub.add_parser("show", help="summarise a run directory")
     sh.add_argument("run_dir")
     sh.set_defaults(func=_cmd_show)

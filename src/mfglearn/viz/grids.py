@@ -59,3 +59,89 @@ def plot_grid_density(
     if suptitle:
         fig.suptitle(suptitle)
     return save(fig, path) if path else fig
+
+
+_DIRECTIONS = {"stay": (0, 0), "up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def _cells(game) -> np.ndarray:
+    layout = game.layout
+    if "cells" in layout:
+        return np.asarray(layout["cells"], dtype=float)
+    if "grid_shape" in layout:
+        R, C = layout["grid_shape"]
+        return np.stack(np.meshgrid(np.arange(R), np.arange(C), indexing="ij"), -1).reshape(-1, 2).astype(float)
+    raise ValidationError(f"game {game.name!r} has no grid layout")
+
+
+def plot_policy_arrows(
+    game, pi: torch.Tensor, mu: torch.Tensor | None = None, path: str | None = None, title: str | None = None
+):
+    """Mean displacement ``sum_a pi(a|s) move(a)`` of a policy ``(S, A)`` as arrows on the map.
+
+    Over a density background when ``mu`` is given.
+    """
+    plt = pyplot()
+    names = game.layout.get("actions")
+    if not names or any(n not in _DIRECTIONS for n in names):
+        raise ValidationError(f"game {game.name!r} does not name its grid actions (up/down/left/right/stay)")
+    moves = np.array([_DIRECTIONS[n] for n in names], dtype=float)  # (A, 2) in (row, col)
+    p = pi.detach().cpu().numpy()
+    disp = p @ moves  # (S, 2)
+    rc = _cells(game)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    base = grid_image(game, mu if mu is not None else torch.zeros(game.S, dtype=torch.float64))
+    cmap = plt.get_cmap("Blues").with_extremes(bad="#888888")
+    im = ax.imshow(np.ma.masked_invalid(base), cmap=cmap, vmin=0)
+    if mu is not None:
+        fig.colorbar(im, ax=ax, shrink=0.8, label="mass")
+    ax.quiver(
+        rc[:, 1],
+        rc[:, 0],
+        disp[:, 1],
+        -disp[:, 0],
+        angles="xy",
+        scale_units="xy",
+        scale=1.6,
+        width=0.006,
+        color="#c0392b",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return save(fig, path) if path else fig
+
+
+def animate_grid(game, mu: torch.Tensor, path: str, fps: int = 6, title: str | None = None) -> str:
+    """GIF of a mean-field flow ``(T, S)`` moving through the map (one frame per time step)."""
+    plt = pyplot()
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from mfglearn.runs.io import atomic_write_bytes
+
+    frames = [grid_image(game, m) for m in mu]
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#888888")
+    im = ax.imshow(
+        np.ma.masked_invalid(frames[0]), cmap=cmap, vmin=0, vmax=float(np.nanmax(frames[min(1, len(frames) - 1)]))
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    label = ax.set_title("")
+
+    def update(t):
+        im.set_data(np.ma.masked_invalid(frames[t]))
+        im.set_clim(0, max(float(np.nanmax(frames[t])), 1e-12))
+        label.set_text(f"{title + ': ' if title else ''}t = {t}")
+        return (im, label)
+
+    anim = FuncAnimation(fig, update, frames=len(frames), blit=False)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / "anim.gif"
+        anim.save(tmp, writer=PillowWriter(fps=fps))
+        plt.close(fig)
+        return str(atomic_write_bytes(path, tmp.read_bytes()))

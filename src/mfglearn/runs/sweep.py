@@ -1,0 +1,303 @@
+"""Hyperparameter sweeps: a grid (or an Optuna search) of runs, on a local process pool or a Ray cluster.
+
+Every trial is an ordinary results directory (``out/trial_0007``); the sweep
+writes ``results.csv`` / ``results.json`` (one row per trial) and ``best.json``
+(the configuration with the lowest mean final exploitability over seeds).
+
+Backends:
+
+* local (default): ``concurrent.futures.ProcessPoolExecutor`` with ``workers``
+  processes, one torch thread each (started with "spawn": call ``sweep`` from a
+  script under ``if __name__ == "__main__":``);
+* Ray (``backend="ray"`` or the ``RAY_ADDRESS`` environment variable): one Ray
+  task per trial, on the cluster at ``RAY_ADDRESS`` or a local Ray instance
+  (``pip install 'mfglearn[ray]'``).
+
+``search="optuna"`` samples ``trials`` configurations from the grid's value
+lists with Optuna's TPE sampler instead of enumerating the grid (through Ray
+Tune's ``OptunaSearch`` on the Ray backend).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from pathlib import Path
+
+from mfglearn.errors import ValidationError, missing_extra
+from mfglearn.runs.io import atomic_write_json, atomic_write_text
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
+    """``["solver.learning_rate=0.01,0.1", "game.horizon=10,20"]`` -> ``{"solver.learning_rate": [0.01, 0.1], ...}``."""
+    from mfglearn.runs.config import parse_value as _parse_value
+
+    grid: dict[str, list] = {}
+    for item in items:
+        if "=" not in item:
+            raise ValidationError(
+                f"--grid expects scope.key=v1,v2,... (e.g. solver.learning_rate=0.01,0.1), got {item!r}"
+            )
+        key, vals = item.split("=", 1)
+        scope, _, name = key.partition(".")
+        if scope not in ("game", "solver") or not name:
+            raise ValidationError(f"--grid key must start with 'game.' or 'solver.', got {key!r}")
+        values = [_parse_value(v) for v in vals.split(",") if v != ""]
+        if not values:
+            raise ValidationError(f"--grid {key} has no values")
+        grid[key] = values
+    return grid
+
+
+def parse_seeds(text: str | None) -> list[int]:
+    """``"0..4"`` -> ``[0, 1, 2, 3, 4]``; ``"1,5"`` -> ``[1, 5]``; ``None`` -> ``[0]``."""
+    if not text:
+        return [0]
+    try:
+        if ".." in text:
+            lo, hi = text.split("..")
+            return list(range(int(lo), int(hi) + 1))
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise ValidationError(f"--seeds must look like 0..4 or 0,3,7; got {text!r}") from None
+
+
+def _split(config: dict) -> tuple[dict, dict]:
+    game, solver = {}, {}
+    for k, v in config.items():
+        scope, _, name = k.partition(".")
+        (game if scope == "game" else solver)[name] = v
+    return game, solver
+
+
+def _accepts_seed(solver: str) -> bool:
+    import inspect
+
+    import mfglearn
+
+    cls = mfglearn.get_solver(solver)
+    return any("seed" in inspect.signature(c.__init__).parameters for c in cls.__mro__ if "__init__" in vars(c))
+
+
+def run_trial(spec: dict) -> dict:
+    """Run one trial (in a worker process): returns its row for the results table."""
+    import mfglearn
+    from mfglearn.runs import rundir
+
+    mfglearn.set_threads(1)
+    game_params, solver_params = _split(spec["config"])
+    if spec["seed"] is not None:
+        solver_params["seed"] = spec["seed"]
+    r = rundir.run(
+        spec["game"],
+        spec["solver"],
+        spec["iterations"],
+        spec["out"],
+        game_params,
+        solver_params,
+        checkpoint_every=max(1, spec["iterations"] // 10),
+    )
+    row = {
+        "trial": spec["trial"],
+        **spec["config"],
+        "seed": spec["seed"],
+        "exploitability": r.exploitability,
+        "seconds": r.history["seconds"][-1] if r.history["seconds"] else 0.0,
+        "run_dir": str(spec["out"]),
+    }
+    atomic_write_json(Path(spec["out"]) / "row.json", row)
+    return row
+
+
+def sweep(
+    game: str,
+    solver: str,
+    grid: dict[str, list],
+    seeds: list[int] | None = None,
+    iterations: int = 100,
+    out: str | Path = "sweep",
+    backend: str | None = None,
+    workers: int | None = None,
+    search: str = "grid",
+    trials: int | None = None,
+) -> dict:
+    """Run a sweep; returns ``{"rows": [...], "best": {...}, "out": path}``.
+
+    Args:
+        game, solver: registered names.
+        grid: ``{"solver.x": [values], "game.y": [values]}``.
+        seeds: seeds per configuration (passed to solvers that take ``seed``; others run once).
+        iterations: iterations per trial.
+        out: sweep directory (one sub-directory per trial).
+        backend: ``"local"``, ``"ray"``, or ``None`` (Ray if ``RAY_ADDRESS`` is set, else local).
+        workers: local processes (default: CPU count).
+        search: ``"grid"`` (every combination) or ``"optuna"`` (``trials`` TPE samples).
+    """
+    import mfglearn
+
+    mfglearn.get_solver(solver)  # clear errors before any process starts
+    mfglearn.make(game, **_split({k: v[0] for k, v in grid.items()})[0])
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValidationError(f"sweep directory {out} is not empty; choose another --out")
+    seeds = seeds or [0]
+    seed_list: list[int | None] = list(seeds) if _accepts_seed(solver) else [None]
+    backend = backend or ("ray" if os.environ.get("RAY_ADDRESS") else "local")
+    if backend not in ("local", "ray"):
+        raise ValidationError(f"backend must be 'local' or 'ray', got {backend!r}")
+    if search not in ("grid", "optuna"):
+        raise ValidationError(f"search must be 'grid' or 'optuna', got {search!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    if search == "optuna":
+        rows = _optuna(game, solver, grid, seed_list, iterations, out, backend, trials or 10)
+    else:
+        keys = list(grid)
+        configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())] or [{}]
+        specs = []
+        for config in configs:
+            for seed in seed_list:
+                t = len(specs)
+                specs.append(
+                    dict(
+                        trial=t,
+                        config=config,
+                        seed=seed,
+                        game=game,
+                        solver=solver,
+                        iterations=iterations,
+                        out=str(out / f"trial_{t:04d}"),
+                    )
+                )
+        rows = _run_specs(specs, backend, workers)
+    return _summarise(rows, list(grid), out)
+
+
+def _run_specs(specs: list[dict], backend: str, workers: int | None) -> list[dict]:
+    if backend == "ray":
+        ray = _ray()
+        remote = ray.remote(num_cpus=1)(run_trial)
+        return ray.get([remote.remote(s) for s in specs])
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = max(1, min(workers or os.cpu_count() or 1, len(specs)))
+    if n == 1:
+        return [run_trial(s) for s in specs]
+    with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
+        return list(pool.map(run_trial, specs))
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise missing_extra("ray", "ray") from None
+    if not ray.is_initialized():
+        ray.init(
+            address=os.environ.get("RAY_ADDRESS") or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            ignore_reinit_error=True,
+        )
+    return ray
+
+
+def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> list[dict]:
+    try:
+        import optuna
+    except ImportError:
+        raise missing_extra("optuna", "tune") from None
+    if backend == "ray":
+        return _optuna_ray(game, solver, grid, seed_list, iterations, out, trials)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=0))
+    rows: list[dict] = []
+    for _ in range(trials):
+        trial = study.ask()
+        config = {k: trial.suggest_categorical(k, v) for k, v in grid.items()}
+        vals = []
+        for seed in seed_list:
+            t = len(rows)
+            row = run_trial(
+                dict(
+                    trial=t,
+                    config=config,
+                    seed=seed,
+                    game=game,
+                    solver=solver,
+                    iterations=iterations,
+                    out=str(out / f"trial_{t:04d}"),
+                )
+            )
+            rows.append(row)
+            vals.append(row["exploitability"])
+        study.tell(trial, _log_mean(vals))
+    return rows
+
+
+def _optuna_ray(game, solver, grid, seed_list, iterations, out, trials) -> list[dict]:
+    _ray()
+    import json
+
+    from ray import tune
+    from ray.tune.search.optuna import OptunaSearch
+
+    out = Path(out).resolve()
+
+    def objective(config):
+        vals = []
+        for seed in seed_list:
+            t = f"{tune.get_context().get_trial_id()}_{seed}"
+            vals.append(
+                run_trial(
+                    dict(
+                        trial=t,
+                        config=config,
+                        seed=seed,
+                        game=game,
+                        solver=solver,
+                        iterations=iterations,
+                        out=str(out / f"trial_{t}"),
+                    )
+                )["exploitability"]
+            )
+        return {"score": _log_mean(vals)}
+
+    space = {k: tune.choice(v) for k, v in grid.items()}
+    tuner = tune.Tuner(
+        objective,
+        param_space=space,
+        tune_config=tune.TuneConfig(search_alg=OptunaSearch(seed=0), num_samples=trials, metric="score", mode="min"),
+        run_config=tune.RunConfig(storage_path=str(out / "ray_tune"), verbose=0),
+    )
+    tuner.fit()
+    # each trial wrote row.json into its run directory
+    return [json.loads(p.read_text()) for p in sorted(out.glob("trial_*/row.json"))]
+
+
+def _log_mean(vals: list[float]) -> float:
+    return sum(math.log(max(v, 1e-300)) for v in vals) / len(vals)
+
+
+def _summarise(rows: list[dict], keys: list[str], out: Path) -> dict:
+    rows = sorted(rows, key=lambda r: str(r["trial"]))
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        groups.setdefault(tuple(repr(r.get(k)) for k in keys), []).append(r["exploitability"])
+    best_key = min(groups, key=lambda g: sum(groups[g]) / len(groups[g]))
+    example = next(r for r in rows if tuple(repr(r.get(k)) for k in keys) == best_key)
+    vals = groups[best_key]
+    best = {
+        "config": {k: example.get(k) for k in keys},
+        "mean_exploitability": sum(vals) / len(vals),
+        "min_exploitability": min(vals),
+        "max_exploitability": max(vals),
+        "runs": len(vals),
+    }
+    atomic_write_json(out / "results.json", rows)
+    cols = ["trial", *keys, "seed", "exploitability", "seconds", "run_dir"]
+    lines = [",".join(cols)] + [",".join(str(r.get(c, "")) for c in cols) for r in rows]
+    atomic_write_text(out / "results.csv", "\n".join(lines) + "\n")
+    atomic_write_json(out / "best.json", best)
+    return {"rows": rows, "best": best, "out": str(out)}
