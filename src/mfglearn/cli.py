@@ -8,7 +8,9 @@ mfglearn solve GAME --solver NAME --iterations N [--set key=value ...] [--json]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import io
 import json
 import sys
 
@@ -109,6 +111,12 @@ def _cmd_solve(args) -> int:
                 game, solver, iterations=iterations, progress=progress, target_exploitability=target, **solver_params
             )
         out = args.out
+    if out and not args.no_plots:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                _cmd_plot(argparse.Namespace(run_dir=out))
+        except ImportError:
+            print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
     if args.json:
         summary = result.summary()
         if out:
@@ -170,7 +178,7 @@ def _cmd_plot(args) -> int:
 
     import mfglearn
     from mfglearn.runs.rundir import load_run
-    from mfglearn.viz import animate_grid, plot_grid_density, plot_histories, plot_policy_arrows
+    from mfglearn.viz import animate_grid, plot_grid_density, plot_histories, plot_line_density, plot_policy_arrows
 
     d = load_run(args.run_dir)
     if not d["history"]:
@@ -194,6 +202,8 @@ def _cmd_plot(args) -> int:
             pi0, mu_arrows, when = pi, mu, "stationary"
         if pi is not None and "actions" in game.layout:
             paths.append(plot_policy_arrows(game, pi0, mu_arrows, out / "policy.png", title=f"policy ({when})"))
+    elif mu is not None and mu.dim() == 2:
+        paths.append(plot_line_density(game, mu, out / "density.png"))
     for p in paths:
         print(p)
     return 0
@@ -249,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("--out", default=None, help="results directory (config, history, tensors, checkpoints)")
     so.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
     so.add_argument("--checkpoint-every", type=int, default=10, help="iterations between checkpoints")
+    so.add_argument("--no-plots", action="store_true", help="do not draw figures into the results directory")
     so.add_argument("--json", action="store_true", help="print one JSON summary line")
     so.add_argument("--progress", action="store_true", help="show a progress bar")
     so.add_argument("--threads", type=int, default=1)

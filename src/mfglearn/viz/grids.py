@@ -145,3 +145,18 @@ def animate_grid(game, mu: torch.Tensor, path: str, fps: int = 6, title: str | N
         anim.save(tmp, writer=PillowWriter(fps=fps))
         plt.close(fig)
         return str(atomic_write_bytes(path, tmp.read_bytes()))
+
+
+def plot_line_density(game, mu: torch.Tensor, path: str | None = None, title: str | None = None):
+    """Heatmap ``time x state`` of a flow ``(T, S)`` for 1-D games (rings, lines, small state spaces)."""
+    plt = pyplot()
+    m = mu.detach().cpu().numpy()
+    if m.ndim != 2:
+        raise ValidationError("plot_line_density needs a flow of shape (T, S); for stationary games use a bar plot")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    im = ax.imshow(m, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
+    ax.set_xlabel("state")
+    ax.set_ylabel("time t")
+    fig.colorbar(im, ax=ax, label="mass")
+    ax.set_title(title or game.name, fontsize=10)
+    return save(fig, path) if path else fig
