@@ -157,20 +157,14 @@ def sweep(
         specs = []
         for config in configs:
             for seed in seed_list:
-                t = len(specs)
-                specs.append(
-                    dict(
-                        trial=t,
-                        config=config,
-                        seed=seed,
-                        game=game,
-                        solver=solver,
-                        iterations=iterations,
-                        out=str(out / f"trial_{t:04d}"),
-                    )
-                )
+                specs.append(_spec(len(specs), config, seed, game, solver, iterations, out / f"trial_{len(specs):04d}"))
         rows = _run_specs(specs, backend, workers)
     return _summarise(rows, list(grid), out)
+
+
+def _spec(trial, config: dict, seed, game: str, solver: str, iterations: int, out: Path) -> dict:
+    """One trial's description (picklable, for worker processes and Ray tasks)."""
+    return dict(trial=trial, config=config, seed=seed, game=game, solver=solver, iterations=iterations, out=str(out))
 
 
 def _run_specs(specs: list[dict], backend: str, workers: int | None) -> list[dict]:
@@ -218,18 +212,7 @@ def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> 
         config = {k: trial.suggest_categorical(k, v) for k, v in grid.items()}
         vals = []
         for seed in seed_list:
-            t = len(rows)
-            row = run_trial(
-                dict(
-                    trial=t,
-                    config=config,
-                    seed=seed,
-                    game=game,
-                    solver=solver,
-                    iterations=iterations,
-                    out=str(out / f"trial_{t:04d}"),
-                )
-            )
+            row = run_trial(_spec(len(rows), config, seed, game, solver, iterations, out / f"trial_{len(rows):04d}"))
             rows.append(row)
             vals.append(row["exploitability"])
         study.tell(trial, _log_mean(vals))
@@ -250,17 +233,7 @@ def _optuna_ray(game, solver, grid, seed_list, iterations, out, trials) -> list[
         for seed in seed_list:
             t = f"{tune.get_context().get_trial_id()}_{seed}"
             vals.append(
-                run_trial(
-                    dict(
-                        trial=t,
-                        config=config,
-                        seed=seed,
-                        game=game,
-                        solver=solver,
-                        iterations=iterations,
-                        out=str(out / f"trial_{t}"),
-                    )
-                )["exploitability"]
+                run_trial(_spec(t, config, seed, game, solver, iterations, out / f"trial_{t}"))["exploitability"]
             )
         return {"score": _log_mean(vals)}
 
