@@ -40,6 +40,12 @@ def solve(
     """
     if isinstance(game, str):
         game = make(game)
+    from mfglearn.games.meeting import MeetingGame
+
+    if isinstance(game, MeetingGame):  # a static game: solved by its own fixed-point search
+        if solver != "fixed_point":
+            raise ValidationError(f"the meeting game is solved with 'fixed_point', not {solver!r}")
+        return game.solve(**hyperparameters)
     cls = get_solver(solver)
     return cls(game, **_check_hparams(cls, hyperparameters)).solve(
         iterations, callback=callback, progress=progress, target_exploitability=target_exploitability

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, crowd, openspiel
+from mfglearn.games import classic, crowd, meeting, openspiel
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ for _id, _fn in [
     ("left_right", classic.left_right),
     ("rock_paper_scissors", classic.rock_paper_scissors),
     ("sis", classic.sis),
+    ("meeting", meeting.meeting),
     ("random", classic.random_game),
     ("openspiel/crowd_modelling", openspiel.crowd_modelling),
     ("openspiel/crowd_modelling_2d_four_rooms", openspiel.crowd_modelling_2d_four_rooms),
