@@ -165,17 +165,22 @@ class FiniteMFG:
                 f"got {tuple(r.shape)} at t={t}"
             ) from None
 
-    def rewards_along(self, ms: torch.Tensor) -> torch.Tensor:
-        """Rewards ``(T, S, A)`` at times ``0..T-1`` given the mean fields ``ms[t]`` (``(T, S)`` or ``(T, S, A)``)."""
+    def rewards_along(self, ms: torch.Tensor, ts: torch.Tensor | None = None) -> torch.Tensor:
+        """Rewards ``(T, S, A)`` for a batch of mean fields ``ms`` (``(T, S)`` or ``(T, S, A)``) at times ``ts``.
+
+        ``ts`` defaults to ``0..T-1`` (a flow); pass e.g. ``torch.full((E,), t)`` to
+        evaluate ``E`` episodes' empirical measures at the same time ``t``.
+        """
         T = ms.shape[0]
+        ts = torch.arange(T, device=ms.device) if ts is None else ts
         r = self.reward
         if not (callable(r) and not isinstance(r, torch.Tensor)):
             if r.dim() == 3:
-                return r[:T]
+                return r[ts]
             return (r.unsqueeze(-1) if r.dim() == 1 else r).expand(T, self.n_states, self.n_actions)
         if not self.batched_reward:
-            return torch.stack([self.reward_at(t, ms[t]) for t in range(T)])
-        out = torch.as_tensor(r(torch.arange(T, device=ms.device), ms), dtype=self.dtype, device=self.device)
+            return torch.stack([self.reward_at(int(ts[i]), ms[i]) for i in range(T)])
+        out = torch.as_tensor(r(ts, ms), dtype=self.dtype, device=self.device)
         if out.dim() == 2:
             out = out.unsqueeze(-1)
         return out.expand(T, self.n_states, self.n_actions)
