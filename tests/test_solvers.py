@@ -81,7 +81,7 @@ def test_target_exploitability_and_callback_stop():
 @pytest.mark.parametrize("name", mfglearn.list_solvers())
 def test_deterministic_and_resumable(name, tmp_path):
     cls = get_solver(name)
-    if name.startswith("mf_trpo"):  # discounted-only solvers
+    if name.startswith("mf_trpo") or name in ("gmf_q", "q_learning_naive"):  # discounted-only solvers
         game = mfglearn.make("random", n_states=5, n_actions=3, gamma=0.8, seed=1)
     else:
         game = mfglearn.make("beach_bar", size=10, horizon=8)

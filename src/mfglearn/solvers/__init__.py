@@ -17,8 +17,10 @@ SOLVERS: dict[str, type[Solver]] = {
 def _register_learners() -> None:
     # learning/ builds on solvers/; import lazily to keep the dependency one-way at import time
     from mfglearn.learning.mf_trpo_sampled import SampledMFTRPO
+    from mfglearn.learning.q_learning import GMFQ, NaiveQLearning
 
-    SOLVERS[SampledMFTRPO.name] = SampledMFTRPO
+    for cls in (SampledMFTRPO, GMFQ, NaiveQLearning):
+        SOLVERS[cls.name] = cls
 
 
 def get_solver(name: str) -> type[Solver]:
