@@ -6,12 +6,11 @@ import math
 
 import torch
 
-from mfglearn.errors import ValidationError
-from mfglearn.learning.simulator import Simulator, empirical_distribution
+from mfglearn.learning.simulator import Simulator, SimulatorCheckpoint, empirical_distribution
 from mfglearn.solvers.mf_trpo import MFTRPO, _check_count, _log_policy
 
 
-class SampledMFTRPO(MFTRPO):
+class SampledMFTRPO(SimulatorCheckpoint, MFTRPO):
     """MF-TRPO where the learner only samples the game.
 
     * ``q(s, a) + lambda log pi(a|s)`` is estimated for every pair by ``n_samples``
@@ -53,9 +52,7 @@ class SampledMFTRPO(MFTRPO):
         self.n_agents = _check_count("n_agents", n_agents)
         self.seed = int(seed)
         self.sim = Simulator(game, seed)
-        S, A = game.S, game.A
-        legal = game.legal if game.legal is not None else torch.ones(S, A, dtype=torch.bool, device=game.device)
-        pairs = legal.nonzero()
+        pairs = self.sim.legal_pairs()
         # every legal (s, a) pair, n_samples times
         self._s0 = pairs[:, 0].repeat_interleave(self.n_samples)
         self._a0 = pairs[:, 1].repeat_interleave(self.n_samples)
@@ -98,14 +95,3 @@ class SampledMFTRPO(MFTRPO):
 
     def population_step(self, mdp, pi: torch.Tensor, beta: float) -> torch.Tensor:
         return self.sampled_population_step(mdp, pi, beta)
-
-    def state_dict(self) -> dict:
-        d = super().state_dict()
-        d["generator_state"] = self.sim.generator.get_state()
-        return d
-
-    def load_state_dict(self, d: dict) -> None:
-        super().load_state_dict(d)
-        if "generator_state" not in d:
-            raise ValidationError("checkpoint lacks the random generator state; cannot resume reproducibly")
-        self.sim.generator.set_state(d["generator_state"])

@@ -26,8 +26,8 @@ import torch
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.stationary import freeze_stationary
 from mfglearn.errors import ValidationError
-from mfglearn.learning.simulator import Simulator, empirical_distribution
-from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
+from mfglearn.learning.simulator import Simulator, SimulatorCheckpoint, empirical_distribution
+from mfglearn.solvers.base import Solver, check_positive, check_unit_interval, require_discounted
 from mfglearn.solvers.mf_trpo import _check_count
 
 
@@ -73,7 +73,7 @@ def _mellowmax_policy(q: torch.Tensor, omega: float, legal: torch.Tensor | None)
     return torch.softmax(torch.where(torch.isfinite(qm), beta * adv, qm), -1)
 
 
-class GMFQ(Solver):
+class GMFQ(SimulatorCheckpoint, Solver):
     """GMF-Q: Q-learning for stationary MFGs with smoothed policies and an epsilon-net projection.
 
     Args:
@@ -110,11 +110,7 @@ class GMFQ(Solver):
         seed: int = 0,
         **kw,
     ):
-        if game.is_finite_horizon:
-            raise ValidationError(
-                f"{self.name} learns stationary equilibria of discounted games; {game.name!r} has a finite "
-                "horizon. Build the game with gamma=..."
-            )
+        require_discounted(self.name, game)
         super().__init__(game, **kw)
         self.inner_iterations = _check_count("inner_iterations", inner_iterations)
         self.smoothing = self.default_smoothing if smoothing is None else smoothing
@@ -138,8 +134,7 @@ class GMFQ(Solver):
         self.L = game.mu0.unsqueeze(-1) * self.policy
         self.Q = torch.zeros(S, A, dtype=game.dtype, device=game.device)
         self.counts = torch.zeros(S, A, dtype=game.dtype, device=game.device)
-        legal = game.legal if game.legal is not None else torch.ones(S, A, dtype=torch.bool, device=game.device)
-        self._pairs = legal.nonzero()
+        self._pairs = self.sim.legal_pairs()
 
     @property
     def hyperparameters(self) -> dict:
@@ -204,15 +199,6 @@ class GMFQ(Solver):
 
     def _result_extra(self) -> dict:
         return {"L": self.L, "Q": self.Q}
-
-    def state_dict(self) -> dict:
-        d = super().state_dict()
-        d["generator_state"] = self.sim.generator.get_state()
-        return d
-
-    def load_state_dict(self, d: dict) -> None:
-        super().load_state_dict(d)
-        self.sim.generator.set_state(d["generator_state"])
 
 
 class NaiveQLearning(GMFQ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.errors import ValidationError
 from mfglearn.games.base import FiniteMFG
 from mfglearn.games.kernels import Kernel, SparseKernel
 
@@ -53,6 +54,12 @@ class Simulator:
         u = torch.rand(probs.shape[0], 1, generator=self.generator, dtype=probs.dtype, device=probs.device)
         return (u > probs.cumsum(-1)).sum(-1).clamp_(max=probs.shape[-1] - 1)
 
+    def legal_pairs(self) -> torch.Tensor:
+        """``(P, 2)`` indices ``(s, a)`` of every legal state-action pair."""
+        g = self.game
+        legal = g.legal if g.legal is not None else torch.ones(g.S, g.A, dtype=torch.bool, device=g.device)
+        return legal.nonzero()
+
     def sample_states(self, mu: torch.Tensor, n: int) -> torch.Tensor:
         """``n`` i.i.d. states from distribution ``mu``."""
         return torch.multinomial(mu, n, replacement=True, generator=self.generator)
@@ -61,3 +68,18 @@ class Simulator:
 def empirical_distribution(states: torch.Tensor, n_states: int, dtype=torch.float64) -> torch.Tensor:
     """Histogram of agents' states, normalised: ``(S,)``."""
     return torch.bincount(states, minlength=n_states).to(dtype) / states.numel()
+
+
+class SimulatorCheckpoint:
+    """Mixin for solvers with a ``self.sim`` :class:`Simulator`: checkpoints carry its generator state."""
+
+    def state_dict(self) -> dict:
+        d = super().state_dict()
+        d["generator_state"] = self.sim.generator.get_state()
+        return d
+
+    def load_state_dict(self, d: dict) -> None:
+        super().load_state_dict(d)
+        if "generator_state" not in d:
+            raise ValidationError("checkpoint lacks the random generator state; cannot resume reproducibly")
+        self.sim.generator.set_state(d["generator_state"])

@@ -351,3 +351,12 @@ def check_unit_interval(name: str, value: float, *, closed_low: bool = False) ->
     if not (lo_ok and v <= 1):
         raise ValidationError(f"{name} must be in {'[' if closed_low else '('}0, 1], got {value!r}")
     return v
+
+
+def require_discounted(name: str, game) -> None:
+    """Raise unless ``game`` is discounted (the stationary learners and MF-TRPO need one)."""
+    if game.is_finite_horizon:
+        raise ValidationError(
+            f"{name} solves discounted games (stationary, ergodic); {game.name!r} has a finite horizon. "
+            "Build the game with gamma=..., e.g. mfglearn.make('four_rooms_crowd')"
+        )

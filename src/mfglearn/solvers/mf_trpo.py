@@ -31,7 +31,7 @@ from mfglearn.core.stationary import (
 )
 from mfglearn.core.value import softmax_policy
 from mfglearn.errors import ValidationError
-from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
+from mfglearn.solvers.base import Solver, check_positive, check_unit_interval, require_discounted
 
 
 def _log_policy(pi: torch.Tensor) -> torch.Tensor:
@@ -76,11 +76,7 @@ class MFTRPO(Solver):
         initial_mean_field: str = "uniform",
         **kw,
     ):
-        if game.is_finite_horizon:
-            raise ValidationError(
-                f"{self.name} solves discounted (ergodic) games; {game.name!r} has a finite horizon. "
-                "Build the game with gamma=..., e.g. mfglearn.make('four_rooms_crowd')"
-            )
+        require_discounted(self.name, game)
         super().__init__(game, **kw)
         self.eta = check_positive("eta", eta)
         self.lam = check_positive("lam", lam, allow_zero=True)
