@@ -154,11 +154,11 @@ def parse_map(grid: str | Sequence[str]) -> tuple[str, ...]:
 def grid_structure(rows: tuple[str, ...]):
     """Cells ``(row, col)`` of the free squares and the ``(S, 5)`` move table (walls block moves)."""
     H_, W_ = len(rows), len(rows[0])
-    cells = [(r, c) for r in range(H_) for c in range(W_) if rows[r][c] != "#"]
+    free = torch.tensor([[ch != "#" for ch in row] for row in rows])
+    rc = free.nonzero()  # row-major order of the free cells
+    cells = [tuple(x) for x in rc.tolist()]
     index = torch.full((H_, W_), -1, dtype=torch.long)
-    for i, (r, c) in enumerate(cells):
-        index[r, c] = i
-    rc = torch.tensor(cells, dtype=torch.long)
+    index[rc[:, 0], rc[:, 1]] = torch.arange(len(cells))
     moves = torch.tensor(GRID_MOVES, dtype=torch.long)
     tgt = rc.unsqueeze(1) + moves  # (S, 5, 2)
     inside = (tgt[..., 0] >= 0) & (tgt[..., 0] < H_) & (tgt[..., 1] >= 0) & (tgt[..., 1] < W_)
