@@ -111,8 +111,8 @@ class SparseKernel(Kernel):
             index, prob = index.unsqueeze(-1), prob.unsqueeze(-1) if prob.dim() == 2 else prob
         if index.dim() != 3:
             raise ShapeError(f"SparseKernel index must have shape (S, A, B), got {tuple(index.shape)}")
-        self.index = index.long()
-        self.prob = prob
+        self.index = index.long().contiguous()
+        self.prob = prob.contiguous()
         self.n_states = int(n_states if n_states is not None else index.shape[0])
         self.n_actions = int(index.shape[1])
         if index.shape[0] != self.n_states:
@@ -158,9 +158,10 @@ class ComposedKernel(Kernel):
                 f"ComposedKernel noise_index must have shape (S, B) with S={move.shape[0]}, "
                 f"got {tuple(noise_index.shape)}"
             )
-        self.move = move.long()
-        self.noise_index = noise_index.long()
-        self.noise_prob = noise_prob
+        # contiguous storage: reductions over the successor axis then run in one fixed order
+        self.move = move.long().contiguous()
+        self.noise_index = noise_index.long().contiguous()
+        self.noise_prob = noise_prob.contiguous()
         self.n_states = int(move.shape[0])
         self.n_actions = int(move.shape[1])
         self._flat_move = self.move.reshape(-1)
