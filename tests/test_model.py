@@ -129,7 +129,8 @@ def test_every_game_conserves_mass(gid):
 
         pi = g.uniform_policy()
         mu = stationary_distribution(g, pi)
-        torch.testing.assert_close(g.kernel_at(0, mu).push(mu.unsqueeze(-1) * pi), mu)
+        m = mu.unsqueeze(-1) * pi if g.mean_field == "state_action" else mu
+        torch.testing.assert_close(g.kernel_at(0, m).push(mu.unsqueeze(-1) * pi), mu)
         assert mu.sum().item() == pytest.approx(1.0) and (mu >= 0).all()
         return
     flow = mean_field_flow(g, g.uniform_policy())

@@ -77,7 +77,7 @@ def test_stationary_exploitability_facade():
     mu = st.stationary_distribution(g, g.uniform_policy())
     assert mfglearn.quality(g, g.uniform_policy(), mu) == pytest.approx(e)
     with pytest.raises(mfglearn.ValidationError, match="discounted"):
-        mfglearn.solve(g, "fixed_point", iterations=1)
+        mfglearn.solve(mfglearn.make("beach_bar"), "mf_trpo", iterations=1)
 
 
 @pytest.mark.parametrize("solver, hp", [("fictitious_play", {}), ("mirror_descent", {"learning_rate": 0.5})])

@@ -37,6 +37,9 @@ def chain_matrix(kernel: Kernel, pi: torch.Tensor) -> torch.Tensor:
     return torch.einsum("sa,sat->st", pi, kernel.dense())
 
 
+_GTH_FIXED_POINT_STEPS = 50
+
+
 def stationary_distribution(
     game: FiniteMFG, pi: torch.Tensor, mu_init: torch.Tensor | None = None, tol: float = 1e-12, max_iter: int = 100_000
 ) -> torch.Tensor:
@@ -53,6 +56,16 @@ def stationary_distribution(
         if mu is not None:
             return mu
     mu = (game.mu0 if mu_init is None else mu_init).clone()
+    if S <= DENSE_MAX_STATES:
+        # mean-field-dependent chain: iterate mu <- stationary(P_{pi, mu}); with weak coupling this
+        # contracts far faster than the lazy power iteration, which remains the fallback
+        for _ in range(_GTH_FIXED_POINT_STEPS):
+            nxt = gth_stationary(chain_matrix(game.kernel_at(0, _mf_input(game, mu, pi)), pi))
+            if nxt is None:
+                break
+            if (nxt - mu).abs().sum() < tol:
+                return nxt
+            mu = nxt
     for _ in range(max_iter):
         k = game.kernel_at(0, _mf_input(game, mu, pi))
         nxt = 0.5 * (mu + k.push(mu.unsqueeze(-1) * pi))
@@ -96,6 +109,7 @@ class StationaryMDP:
     gamma: float
     legal: torch.Tensor | None
     mu: torch.Tensor  # (S,) the population (and initial) distribution
+    m: torch.Tensor | None = None  # the game's mean-field input (mu, or L for state-action games)
 
     @property
     def S(self) -> int:
@@ -106,7 +120,7 @@ def freeze_stationary(game: FiniteMFG, mu: torch.Tensor, pi: torch.Tensor | None
     """The agent's discounted MDP against mean field ``mu`` (``pi`` only for state-action mean fields)."""
     pi = game.uniform_policy() if pi is None else pi
     m = _mf_input(game, mu, pi)
-    return StationaryMDP(game.reward_at(0, m), game.kernel_at(0, m), float(game.gamma), game.legal, mu)
+    return StationaryMDP(game.reward_at(0, m), game.kernel_at(0, m), float(game.gamma), game.legal, mu, m)
 
 
 def evaluate_stationary(mdp: StationaryMDP, pi: torch.Tensor, tol: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:

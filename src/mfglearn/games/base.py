@@ -33,6 +33,8 @@ from mfglearn.games.kernels import Kernel, as_kernel
 
 RewardSpec = torch.Tensor | Callable[[int, torch.Tensor], torch.Tensor]
 TransitionSpec = Any  # Kernel | Tensor | (index, prob) | callable (t, m) -> one of these
+# sampler(m, states, actions, generator) -> (next_states, rewards): one simulated step per agent
+Sampler = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass
@@ -58,6 +60,11 @@ class FiniteMFG:
             a ``(T,)`` integer tensor and ``m`` of shape ``(T, S)`` (or ``(T, S, A)``),
             returning ``(T, S, A)`` or ``(T, S)``. Rewards along a whole flow are then
             computed in one call, which matters for small games with long horizons.
+        sampler: optional simulator of one step, ``sampler(m, states, actions, generator)
+            -> (next_states, rewards)`` for ``(N,)`` agents, for games whose realised
+            rewards are random (the tensors above are then their expectations) or whose
+            interaction is simulated exactly (e.g. auctions among sampled opponents).
+            Model-free learners use it through :class:`~mfglearn.learning.simulator.Simulator`.
         name: identifier used in results and plots.
         layout: free-form metadata for plots (e.g. ``{"grid": (rows, cols), "cells": ...}``).
         dtype, device: tensor dtype and device for the game's data.
@@ -74,6 +81,7 @@ class FiniteMFG:
     legal: torch.Tensor | None = None
     mean_field: str = "state"
     batched_reward: bool = False
+    sampler: Sampler | None = None
     name: str = "custom"
     layout: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)

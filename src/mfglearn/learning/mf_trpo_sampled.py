@@ -70,13 +70,15 @@ class SampledMFTRPO(SimulatorCheckpoint, MFTRPO):
         logp = _log_policy(pi)
         s, a = self._s0, self._a0
         # the first step's regularisation cancels with + lambda log pi_k: add only the raw reward
-        ret = mdp.reward[s, a].clone()
+        s, ret = self.sim.sample(mdp, s, a)
+        ret = ret.clone()
         disc = 1.0
         for _ in range(self.rollout_length - 1):
-            s = self.sim.step(mdp.kernel, s, a)
             a = self.sim.act(pi, s)
+            s2, r = self.sim.sample(mdp, s, a)
             disc *= g
-            ret += disc * (mdp.reward[s, a] - self.lam * logp[s, a])
+            ret += disc * (r - self.lam * logp[s, a])
+            s = s2
         est = ret.view(-1, self.n_samples).mean(-1)
         q = torch.zeros(self.game.S, self.game.A, dtype=ret.dtype, device=ret.device)
         q[self._pairs[:, 0], self._pairs[:, 1]] = est
@@ -85,7 +87,7 @@ class SampledMFTRPO(SimulatorCheckpoint, MFTRPO):
     def sampled_population_step(self, mdp, pi: torch.Tensor, beta: float) -> torch.Tensor:
         states = self.sim.sample_states(self.mu, self.n_agents)
         for _ in range(self.population_steps):
-            states = self.sim.step(mdp.kernel, states, self.sim.act(pi, states))
+            states, _ = self.sim.sample(mdp, states, self.sim.act(pi, states))
         mu_hat = empirical_distribution(states, self.game.S, self.mu.dtype)
         return self.mu + beta * (mu_hat - self.mu)
 

@@ -160,9 +160,9 @@ class GMFQ(SimulatorCheckpoint, Solver):
         Q, n = self.Q, self.counts
         legal = self.game.legal
         for _ in range(self.inner_iterations):
-            s2 = self.sim.step(mdp.kernel, s, a)
+            s2, r = self.sim.sample(mdp, s, a)
             v2 = (Q if legal is None else Q.masked_fill(~legal, float("-inf"))).amax(-1)[s2]
-            target = mdp.reward[s, a] + g * v2
+            target = r + g * v2
             n[s, a] += 1
             step = 1.0 / (1.0 + n[s, a]) ** self.omega
             Q[s, a] += step * (target - Q[s, a])
@@ -186,7 +186,7 @@ class GMFQ(SimulatorCheckpoint, Solver):
         mdp = freeze_stationary(self.game, mu, cond)
         pi = self.smooth(self.q_learning(mdp))
         states = self.sim.sample_states(mu, self.n_agents)
-        nxt = self.sim.step(mdp.kernel, states, self.sim.act(pi, states))
+        nxt, _ = self.sim.sample(mdp, states, self.sim.act(pi, states))
         L_new = empirical_distribution(nxt, self.game.S, self.game.dtype).unsqueeze(-1) * pi
         if self.epsilon:
             L_new = project_simplex_net(L_new, self.epsilon)

@@ -41,6 +41,18 @@ class Simulator:
         choice = self.categorical(sp.prob[states, actions])  # (N, B) probabilities
         return sp.index[states, actions, choice]
 
+    def sample(self, mdp, states: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One simulated step against the frozen mean field of ``mdp``: ``(next_states, rewards)``, ``(N,)`` each.
+
+        Uses the game's own ``sampler`` when it has one (random rewards, simulated
+        auctions); otherwise draws from the kernel and pays the expected reward.
+        """
+        sampler = self.game.sampler
+        if sampler is not None and mdp.m is not None:
+            nxt, rew = sampler(mdp.m, states, actions, self.generator)
+            return nxt, rew.to(mdp.reward.dtype)
+        return self.step(mdp.kernel, states, actions), mdp.reward[states, actions]
+
     def act(self, pi: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
         """Sample actions ``a ~ pi(.|s)`` for each agent; ``pi`` is ``(S, A)``."""
         return self.categorical(pi[states])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+
 from mfglearn.core.flow import Flow, flow_from_mu, mean_field_flow
 from mfglearn.core.metrics import Evaluation
+from mfglearn.core.stationary import best_response_stationary, freeze_stationary, stationary_distribution
 from mfglearn.core.value import best_response, freeze, greedy, softmax_policy
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
 
@@ -16,6 +19,12 @@ class FixedPoint(Solver):
     this is OpenSpiel's ``FixedPoint``; it may cycle on games with several
     near-optimal actions, which damping or a temperature cures.
 
+    On discounted games the iterate is the population's state-action measure
+    ``L_k``: ``pi_{k+1} = softmax(Q*_{L_k} / temperature)`` (or greedy) and
+    ``L_{k+1} = (1 - damping) L_k + damping mu^{pi_{k+1}} pi_{k+1}``: the exact,
+    model-based counterpart of GMF-Q (``c = 1 / temperature``), whose limit is the
+    reference GMF-Q is checked against.
+
     Args:
         game: a finite-horizon :class:`~mfglearn.games.base.FiniteMFG`.
         temperature: ``None`` for the greedy best response, else the softmax temperature (> 0).
@@ -23,6 +32,7 @@ class FixedPoint(Solver):
     """
 
     name = "fixed_point"
+    supports_discounted = True
     description = "damped fixed-point iteration: best response to the (damped) mean field"
 
     def __init__(self, game, temperature: float | None = None, damping: float = 1.0, **kw):
@@ -30,12 +40,15 @@ class FixedPoint(Solver):
         self.temperature = None if temperature is None else check_positive("temperature", temperature)
         self.damping = check_unit_interval("damping", damping)
         self._mf: Flow | None = None
+        self._L: torch.Tensor | None = None  # discounted games: state-action measure
 
     @property
     def hyperparameters(self) -> dict:
         return {"temperature": self.temperature, "damping": self.damping}
 
     def _update(self, ev: Evaluation):
+        if not self.game.is_finite_horizon:
+            return self._update_stationary(ev)
         mf = self._mf if self._mf is not None else ev.flow
         _, Q, br = best_response(freeze(self.game, mf))
         pi = br if self.temperature is None else softmax_policy(Q, self.temperature, self.game.legal)
@@ -48,14 +61,34 @@ class FixedPoint(Solver):
             self._mf = flow_from_mu(self.game, (1 - d) * mf.mu + d * flow.mu, sa)
         return pi, flow
 
+    def _update_stationary(self, ev: Evaluation):
+        L = self._L if self._L is not None else ev.flow.mu.unsqueeze(-1) * ev.policy
+        mu = L.sum(-1)
+        cond = torch.where(mu.unsqueeze(-1) > 0, L / mu.clamp_min(1e-300).unsqueeze(-1), ev.policy)
+        _, Q, br = best_response_stationary(freeze_stationary(self.game, mu, cond))
+        pi = br if self.temperature is None else softmax_policy(Q, self.temperature, self.game.legal)
+        L_pi = stationary_distribution(self.game, pi, mu).unsqueeze(-1) * pi
+        self._L = (1 - self.damping) * L + self.damping * L_pi
+        return pi, None
+
+    @property
+    def population(self) -> torch.Tensor | None:
+        """Discounted games: the current state-action measure ``L_k`` ``(S, A)``."""
+        return self._L
+
+    def _result_extra(self) -> dict:
+        return {} if self._L is None else {"L": self._L}
+
     def load_state_dict(self, d: dict) -> None:
         super().load_state_dict(d)
+        self._L = d.get("L")
         self._mf = None if d.get("mf_mu") is None else flow_from_mu(self.game, d["mf_mu"], d["mf_sa"])
 
     def state_dict(self) -> dict:
         d = super().state_dict()
         d["mf_mu"] = None if self._mf is None else self._mf.mu.cpu()
         d["mf_sa"] = None if self._mf is None or self._mf.sa_store is None else self._mf.sa_store.cpu()
+        d["L"] = None if self._L is None else self._L.cpu()
         return d
 
 
