@@ -35,7 +35,8 @@ def solve(
     """Solve ``game`` (a game object or a registered id) with solver ``solver``.
 
     Returns a :class:`Result` with ``.policy``, ``.mean_field``, ``.value``,
-    ``.exploitability`` and ``.history``. Extra keyword arguments are the solver's
+    ``.exploitability`` and ``.history`` (for the mean-field control solvers ``mfc_*``,
+    an :class:`~mfglearn.control.MFCResult` with the planner's ``.value`` and closed-loop ``.policy``). Extra keyword arguments are the solver's
     hyperparameters (e.g. ``learning_rate=0.1`` for ``mirror_descent``).
     """
     if isinstance(game, str):
@@ -47,6 +48,8 @@ def solve(
             raise ValidationError(f"the meeting game is solved with 'fixed_point', not {solver!r}")
         return game.solve(**hyperparameters)
     cls = get_solver(solver)
+    if getattr(cls, "is_mfc", False):  # mean-field control: the planner's problem, an MFCResult
+        return cls(game, **_check_hparams(cls, hyperparameters)).solve(iterations, callback=callback)
     return cls(game, **_check_hparams(cls, hyperparameters)).solve(
         iterations, callback=callback, progress=progress, target_exploitability=target_exploitability
     )

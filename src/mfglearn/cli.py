@@ -93,6 +93,8 @@ def _cmd_solve(args) -> int:
         set_game, set_solver = _parse_sets(args.set or [])
         game_params = {**cfg.get("game_params", {}), **set_game}
         solver_params = {**cfg.get("solver_params", {}), **set_solver}
+        if getattr(mfglearn.get_solver(solver), "is_mfc", False):
+            return _solve_mfc(args, game_id, solver, iterations, game_params, solver_params)
         if args.out:
             result = rundir.run(
                 game_id,
@@ -126,6 +128,39 @@ def _cmd_solve(args) -> int:
     _print_history(result.history, f"{result.solver} on {result.game}")
     if out:
         print(f"results in {out}")
+    return 0
+
+
+def _solve_mfc(args, game_id: str, solver: str, iterations: int, game_params: dict, solver_params: dict) -> int:
+    """Mean-field control solvers: an MFCResult, saved with its config and a population plot."""
+    from pathlib import Path
+
+    import mfglearn
+    from mfglearn.runs.io import atomic_write_json
+
+    if args.resume:
+        raise MFGError("mean-field control runs are short and not resumable; rerun without --resume")
+    game = mfglearn.make(game_id, **game_params)
+    result = mfglearn.solve(game, solver, iterations=iterations, **solver_params)
+    if args.out:
+        out = Path(args.out)
+        result.save(out)
+        atomic_write_json(
+            out / "config.json",
+            dict(game=game_id, solver=solver, iterations=iterations, game_params=game_params, solver_params=solver_params),
+        )
+        if not args.no_plots:
+            try:
+                from mfglearn.viz.control import plot_planner_path
+
+                plot_planner_path(game, result, out / "plots" / "population.png")
+            except ImportError:
+                print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
+    summary = {"solver": solver, "game": game_id, "value": result.value, "hyperparameters": result.hyperparameters}
+    summary.update({k: v for k, v in result.extra.items() if isinstance(v, (int, float))})
+    if args.out:
+        summary["run_dir"] = str(args.out)
+    print(json.dumps(summary) if args.json else result.summary())
     return 0
 
 

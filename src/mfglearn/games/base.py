@@ -65,6 +65,9 @@ class FiniteMFG:
             rewards are random (the tensors above are then their expectations) or whose
             interaction is simulated exactly (e.g. auctions among sampled opponents).
             Model-free learners use it through :class:`~mfglearn.learning.simulator.Simulator`.
+        transition_batch: optional ``f(m) -> (B, S, A, S)`` dense transition tensors for a
+            batch ``m`` of mean fields (``(B, S)`` or ``(B, S, A)``), for mean-field-dependent
+            kernels; lets the lifted MDP of mean-field control evaluate many populations at once.
         name: identifier used in results and plots.
         layout: free-form metadata for plots (e.g. ``{"grid": (rows, cols), "cells": ...}``).
         dtype, device: tensor dtype and device for the game's data.
@@ -82,6 +85,7 @@ class FiniteMFG:
     mean_field: str = "state"
     batched_reward: bool = False
     sampler: Sampler | None = None
+    transition_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
     name: str = "custom"
     layout: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)

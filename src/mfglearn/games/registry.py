@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, crowd, markets, meeting, openspiel
+from mfglearn.games import classic, cooperative, crowd, markets, meeting, openspiel
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ for _id, _fn in [
     ("meeting", meeting.meeting),
     ("ad_auction", markets.ad_auction),
     ("equilibrium_price", markets.equilibrium_price),
+    ("congestion", cooperative.congestion),
+    ("ride_sharing", cooperative.ride_sharing),
     ("random", classic.random_game),
     ("openspiel/crowd_modelling", openspiel.crowd_modelling),
     ("openspiel/crowd_modelling_2d_four_rooms", openspiel.crowd_modelling_2d_four_rooms),

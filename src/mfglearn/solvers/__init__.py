@@ -21,6 +21,9 @@ def _register_learners() -> None:
 
     for cls in (SampledMFTRPO, GMFQ, NaiveQLearning):
         SOLVERS[cls.name] = cls
+    from mfglearn.control import MFC_SOLVERS
+
+    SOLVERS.update(MFC_SOLVERS)  # mean-field control: results are MFCResult, not Result
 
 
 def get_solver(name: str) -> type[Solver]:
