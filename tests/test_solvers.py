@@ -78,7 +78,10 @@ def test_target_exploitability_and_callback_stop():
     assert r.stopped == "callback" and seen == [1, 2, 3]
 
 
-@pytest.mark.parametrize("name", mfglearn.list_solvers())
+MFG_SOLVERS = [n for n in mfglearn.list_solvers() if not getattr(get_solver(n), "is_mfc", False)]
+
+
+@pytest.mark.parametrize("name", MFG_SOLVERS)
 def test_deterministic_and_resumable(name, tmp_path):
     cls = get_solver(name)
     if name.startswith("mf_trpo") or name in ("gmf_q", "q_learning_naive"):  # discounted-only solvers

@@ -36,8 +36,9 @@ def solve(
 
     Returns a :class:`Result` with ``.policy``, ``.mean_field``, ``.value``,
     ``.exploitability`` and ``.history`` (for the mean-field control solvers ``mfc_*``,
-    an :class:`~mfglearn.control.MFCResult` with the planner's ``.value`` and closed-loop ``.policy``). Extra keyword arguments are the solver's
-    hyperparameters (e.g. ``learning_rate=0.1`` for ``mirror_descent``).
+    an :class:`~mfglearn.control.MFCResult` with the planner's ``.value`` and closed-loop
+    ``.policy``). Extra keyword arguments are the solver's hyperparameters (e.g.
+    ``learning_rate=0.1`` for ``mirror_descent``).
     """
     if isinstance(game, str):
         game = make(game)

@@ -145,10 +145,8 @@ def _solve_mfc(args, game_id: str, solver: str, iterations: int, game_params: di
     if args.out:
         out = Path(args.out)
         result.save(out)
-        atomic_write_json(
-            out / "config.json",
-            dict(game=game_id, solver=solver, iterations=iterations, game_params=game_params, solver_params=solver_params),
-        )
+        config = dict(game=game_id, solver=solver, iterations=iterations)
+        atomic_write_json(out / "config.json", {**config, "game_params": game_params, "solver_params": solver_params})
         if not args.no_plots:
             try:
                 from mfglearn.viz.control import plot_planner_path

@@ -142,9 +142,7 @@ def policy_net(n_states: int, n_actions: int, resolution: int, dtype=torch.float
     per_state = simplex_grid(n_actions, resolution, dtype)  # (K, A)
     K = per_state.shape[0]
     if K**n_states > 2_000_000:
-        raise ValidationError(
-            f"the policy net has {K}**{n_states} = {K**n_states} points; lower the policy resolution"
-        )
+        raise ValidationError(f"the policy net has {K}**{n_states} = {K**n_states} points; lower the policy resolution")
     idx = torch.cartesian_prod(*[torch.arange(K)] * n_states).reshape(-1, n_states)
     return per_state[idx]
 

@@ -63,9 +63,7 @@ def congestion(
         for out, w_out in ((1, succ), (0, 1 - succ)):
             for arr, w_arr in ((1, arrival), (0, 1 - arrival)):
                 nxt = (b.to(L.device) - out + arr).clamp(0, S - 1)  # (S,) for sends; hold handled by out weights
-                P.scatter_add_(
-                    -1, nxt.view(S, 1, 1).expand(L.shape[:-2] + (S, A, 1)), (w_out * w_arr).unsqueeze(-1)
-                )
+                P.scatter_add_(-1, nxt.view(S, 1, 1).expand(L.shape[:-2] + (S, A, 1)), (w_out * w_arr).unsqueeze(-1))
         return P
 
     def reward(t, L: torch.Tensor) -> torch.Tensor:
