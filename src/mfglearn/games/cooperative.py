@@ -41,7 +41,8 @@ def congestion(
     a delay ``delay_cost * c``. Each round a packet arrives with ``arrival_prob``; an
     arrival to a full buffer is dropped (``drop_cost``); every queued packet costs
     ``holding_cost``. Sending with an empty buffer does nothing. Selfish senders
-    transmit too often; a planner throttles.
+    transmit too often; a planner throttles (price of anarchy 1.49 from a uniform start,
+    ``benchmarks/study_mfc.py``).
     """
     if int(max_backlog) != max_backlog or max_backlog < 1:
         raise ValidationError(f"max_backlog must be a positive integer, got {max_backlog!r}")
@@ -119,9 +120,12 @@ def ride_sharing(
     uniformly drawn other zone, from elsewhere a uniformly drawn zone. Unmatched
     drivers stay. Each round a fraction ``churn`` of drivers log off and are replaced
     by drivers appearing in uniformly random zones (this makes the population's
-    stationary distribution unique). Default: the airport has demand 0.3 at fare 2.5, the others 0.2 at
-    1.0. Selfish drivers queue at the airport until its match rate falls to 0.4 and
-    leave city riders unserved; a planner sends just enough drivers there.
+    stationary distribution unique). Default: the airport has demand 0.3 at fare 2.5,
+    the others 0.2 at 1.0. Serving an airport rider strands the driver in the city, and
+    a driver who repositions forgoes a round of city fares, so selfish drivers rarely
+    return: in the MFG equilibrium only 17% of the fleet is at the airport and its riders
+    go unserved, while too many drivers wait in the city (measured with
+    ``benchmarks/study_mfc.py``: a planner keeps ~26% there; price of anarchy 1.17).
     """
     Z = int(zones)
     if Z < 2 or Z != zones:
