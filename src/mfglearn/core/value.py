@@ -156,6 +156,14 @@ def greedy(Q: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
     return (torch.arange(Q.shape[-1], device=Q.device) == idx).to(Q.dtype)
 
 
+def argmax_e(q: torch.Tensor, legal: torch.Tensor | None = None, tol: float = 1e-12) -> torch.Tensor:
+    """Uniform over the maximisers of ``q`` (``(..., A)``) within relative ``tol`` (MFGLib's greedy policy)."""
+    qm = q if legal is None else q.masked_fill(~legal, float("-inf"))
+    best = qm.amax(-1, keepdim=True)
+    mask = (qm >= best - tol * (1 + best.abs())).to(q.dtype)
+    return mask / mask.sum(-1, keepdim=True)
+
+
 def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | None = None) -> torch.Tensor:
     """Boltzmann policy ``softmax(Q / temperature)`` over legal actions."""
     return torch.softmax(_mask(Q, legal) / temperature, dim=-1)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, cooperative, crowd, markets, meeting, openspiel
+from mfglearn.games import classic, cooperative, crowd, markets, meeting, mfglib_envs, openspiel
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ for _id, _fn in [
     ("openspiel/crowd_modelling_2d_maze", openspiel.crowd_modelling_2d_maze),
     ("openspiel/linear_quadratic", openspiel.linear_quadratic),
 ]:
+    register_game(_id, _fn)
+for _id, _fn in mfglib_envs.ENVS.items():
     register_game(_id, _fn)
 
 

@@ -25,18 +25,11 @@ import torch
 
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.stationary import freeze_stationary
+from mfglearn.core.value import argmax_e
 from mfglearn.errors import ValidationError
 from mfglearn.learning.simulator import Simulator, SimulatorCheckpoint, empirical_distribution
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval, require_discounted
 from mfglearn.solvers.mf_trpo import _check_count
-
-
-def argmax_e(q: torch.Tensor, legal: torch.Tensor | None = None, tol: float = 1e-12) -> torch.Tensor:
-    """Uniform over the maximisers of ``q`` (``(S, A)``) within ``tol``."""
-    qm = q if legal is None else q.masked_fill(~legal, float("-inf"))
-    best = qm.amax(-1, keepdim=True)
-    mask = (qm >= best - tol * (1 + best.abs())).to(q.dtype)
-    return mask / mask.sum(-1, keepdim=True)
 
 
 def project_simplex_net(L: torch.Tensor, eps: float) -> torch.Tensor:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from mfglearn.core.metrics import Evaluation, policy_mean_field
-from mfglearn.core.value import softmax_policy
+from mfglearn.core.value import argmax_e, softmax_policy
+from mfglearn.errors import ValidationError
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval
 
 
@@ -40,27 +41,37 @@ class FictitiousPlay(Solver):
         game: a finite-horizon game.
         learning_rate: constant mixing weight in ``(0, 1]``; ``None`` for ``1/(k+1)``.
         temperature: ``None`` for greedy best responses, else ``softmax(Q*/temperature)``.
+        ties: greedy best responses break exact ties towards the ``"first"`` action
+            (OpenSpiel) or spread ``"uniform"``-ly over them (MFGLib).
     """
 
     name = "fictitious_play"
     supports_discounted = True
     description = "fictitious play: average best responses, weighting by population mass"
 
-    def __init__(self, game, learning_rate: float | None = None, temperature: float | None = None, **kw):
+    def __init__(
+        self, game, learning_rate: float | None = None, temperature: float | None = None, ties: str = "first", **kw
+    ):
         super().__init__(game, **kw)
+        if ties not in ("first", "uniform"):
+            raise ValidationError(f"ties must be 'first' (OpenSpiel) or 'uniform' (MFGLib), got {ties!r}")
+        self.ties = ties
         self.learning_rate = None if learning_rate is None else check_unit_interval("learning_rate", learning_rate)
         self.temperature = None if temperature is None else check_positive("temperature", temperature)
         self._uniform = game.uniform_policy()
 
     @property
     def hyperparameters(self) -> dict:
-        return {"learning_rate": self.learning_rate, "temperature": self.temperature}
+        return {"learning_rate": self.learning_rate, "temperature": self.temperature, "ties": self.ties}
 
     def _update(self, ev: Evaluation):
         k = self.iteration + 1
-        br = (
-            ev.best_policy if self.temperature is None else softmax_policy(ev.Q_best, self.temperature, self.game.legal)
-        )
+        if self.temperature is not None:
+            br = softmax_policy(ev.Q_best, self.temperature, self.game.legal)
+        elif self.ties == "uniform":
+            br = argmax_e(ev.Q_best, self.game.legal)
+        else:
+            br = ev.best_policy
         br_flow = policy_mean_field(self.game, br)
         w = self.learning_rate if self.learning_rate is not None else 1.0 / (k + 1)
         if w == 1.0:
