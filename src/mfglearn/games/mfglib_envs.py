@@ -266,7 +266,8 @@ def crowd_motion(
                 bar = new
         bars.append(bar)
     gx, gy = torch.meshgrid(torch.arange(torus_l), torch.arange(torus_w), indexing="ij")
-    c1 = torch.stack([1.0 - ((gx - b[0]).abs() + (gy - b[1]).abs()).to(F64) / (torus_l + torus_w) for b in bars[: T + 1]])
+    dist = [((gx - b[0]).abs() + (gy - b[1]).abs()).to(F64) / (torus_l + torus_w) for b in bars[: T + 1]]
+    c1 = 1.0 - torch.stack(dist)
     acts = torch.tensor([(1, 0), (-1, 0), (0, 1), (0, -1), (0, 0)])
     x = (gx.reshape(-1, 1, 1) + acts[:, 0].view(1, 5, 1) + acts[:, 0].view(1, 1, 5)).clamp(0, torus_l - 1)
     y = (gy.reshape(-1, 1, 1) + acts[:, 1].view(1, 5, 1) + acts[:, 1].view(1, 1, 5)).clamp(0, torus_w - 1)
@@ -285,8 +286,16 @@ def crowd_motion(
         _mu0(mu0, S),
         reward,
         SparseKernel(x * torus_w + y, prob),
-        dict(T=T, torus_l=torus_l, torus_w=torus_w, loc_change_freq=loc_change_freq, c=c, log_eps=log_eps,
-             p_still=p_still, seed=seed),
+        dict(
+            T=T,
+            torus_l=torus_l,
+            torus_w=torus_w,
+            loc_change_freq=loc_change_freq,
+            c=c,
+            log_eps=log_eps,
+            p_still=p_still,
+            seed=seed,
+        ),
         {"grid_shape": S, "bars": bars},
         device,
     )
@@ -338,7 +347,7 @@ def equilibrium_price(
 
 
 def left_right(mu0=(1.0, 0.0, 0.0), device=None) -> FiniteMFG:
-    """MFGLib's left-right (Cui & Koeppl 2021): one choice, penalised by the crowd on the same side (twice on the right)."""
+    """MFGLib's left-right (Cui & Koeppl 2021): one choice, penalised by the crowd on its side (twice on the right)."""
 
     def reward(t, L):
         mu = L.sum(1)
@@ -349,8 +358,15 @@ def left_right(mu0=(1.0, 0.0, 0.0), device=None) -> FiniteMFG:
 
     nxt = (1 + torch.arange(2)).expand(3, 2)
     return _game(
-        "mfglib/left_right", 1, (3,), (2,), _mu0(mu0, (3,)), reward, SparseKernel.deterministic(nxt),
-        dict(mu0=list(mu0)), device=device,
+        "mfglib/left_right",
+        1,
+        (3,),
+        (2,),
+        _mu0(mu0, (3,)),
+        reward,
+        SparseKernel.deterministic(nxt),
+        dict(mu0=list(mu0)),
+        device=device,
     )
 
 
@@ -432,7 +448,14 @@ def random_linear(T: int = 3, n: int = 5, m: float = 10.0, seed: int = 0, mu0="u
         return DenseKernel(P.permute(1, 2, 0).contiguous())
 
     return _game(
-        "mfglib/random_linear", T, (n,), (n,), _mu0(mu0, (n,)), reward, kernel, dict(T=T, n=n, m=m, seed=seed),
+        "mfglib/random_linear",
+        T,
+        (n,),
+        (n,),
+        _mu0(mu0, (n,)),
+        reward,
+        kernel,
+        dict(T=T, n=n, m=m, seed=seed),
         device=device,
     )
 
@@ -450,8 +473,15 @@ def rock_paper_scissors(T: int = 1, mu0=(1.0, 0.0, 0.0, 0.0), device=None) -> Fi
 
     nxt = (1 + torch.arange(3)).expand(4, 3)
     return _game(
-        "mfglib/rock_paper_scissors", T, (4,), (3,), _mu0(mu0, (4,)), reward, SparseKernel.deterministic(nxt),
-        dict(T=T, mu0=list(mu0)), device=device,
+        "mfglib/rock_paper_scissors",
+        T,
+        (4,),
+        (3,),
+        _mu0(mu0, (4,)),
+        reward,
+        SparseKernel.deterministic(nxt),
+        dict(T=T, mu0=list(mu0)),
+        device=device,
     )
 
 
@@ -470,8 +500,15 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
         return DenseKernel(P)
 
     return _game(
-        "mfglib/susceptible_infected", T, (2,), (2,), _mu0(mu0, (2,)), lambda t, L: r.to(L), kernel,
-        dict(T=T, mu0=list(mu0)), device=device,
+        "mfglib/susceptible_infected",
+        T,
+        (2,),
+        (2,),
+        _mu0(mu0, (2,)),
+        lambda t, L: r.to(L),
+        kernel,
+        dict(T=T, mu0=list(mu0)),
+        device=device,
     )
 
 
