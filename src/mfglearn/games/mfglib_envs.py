@@ -489,15 +489,16 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
     """MFGLib's SIS model (Cui & Koeppl 2021): going out infects with probability ``0.81 mu(I)``; recovery 0.3."""
     r = torch.tensor([[0.0, -0.5], [-1.0, -1.5]], dtype=F64)
 
+    base = torch.zeros(2, 2, 2, dtype=F64)
+    base[0, 0, 0] = 1.0
+    base[0, 1, 0] = 1.0
+    base[1, :, 0] = 0.3
+    base[1, :, 1] = 0.7
+    infect = torch.zeros(2, 2, 2, dtype=F64)
+    infect[0, 0] = torch.tensor([-1.0, 1.0])  # going out while susceptible: S -> I with 0.81 mu(I)
+
     def kernel(t, L):
-        inf = 0.81 * L.sum(1)[1]
-        P = torch.zeros(2, 2, 2, dtype=L.dtype, device=L.device)
-        P[0, 0, 1] = inf
-        P[0, 0, 0] = 1 - inf
-        P[0, 1, 0] = 1.0
-        P[1, :, 0] = 0.3
-        P[1, :, 1] = 0.7
-        return DenseKernel(P)
+        return DenseKernel(base.to(L) + (0.81 * L[1].sum()) * infect.to(L))
 
     return _game(
         "mfglib/susceptible_infected",
