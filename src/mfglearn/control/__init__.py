@@ -63,8 +63,6 @@ class MFCOpenLoop:
         )
 
 
-MFCKQ.is_mfc = True
-MFCQLearning.is_mfc = True
 MFC_SOLVERS = {cls.name: cls for cls in (MFCDP, MFCOpenLoop, MFCKQ, MFCQLearning)}
 
 __all__ = [

@@ -61,14 +61,14 @@ def sampled_model(
     for i in range(0, mus.shape[0], step):
         mu, h = mus[i : i + step], hs[i : i + step]
         B = mu.shape[0]
-        m = lm._inputs(mu, h)
+        m = lm.mean_field_input(mu, h)
         s = torch.multinomial(mu, n_agents, replacement=True, generator=gen)  # (B, N)
         a = torch.multinomial(h.gather(1, s.unsqueeze(-1).expand(B, n_agents, A)).reshape(-1, A), 1, generator=gen)
         a = a.view(B, n_agents)
         r_sa = game.rewards_along(m, torch.zeros(B, dtype=torch.long, device=mu.device))  # (B, S, A)
         rs.append(r_sa[torch.arange(B).unsqueeze(1), s, a].mean(1))
-        if lm._static is not None:
-            P = lm._static[s, a]  # (B, N, S)
+        if lm.static_kernel is not None:
+            P = lm.static_kernel[s, a]  # (B, N, S)
         elif game.transition_batch is not None:
             P = game.transition_batch(m)[torch.arange(B).unsqueeze(1), s, a]
         else:
@@ -115,6 +115,7 @@ class MFCKQ:
     """
 
     name = "mfc_kq"
+    is_mfc = True
     description = "MFC-K-Q: kernel Q-learning for mean-field control on an epsilon-net of P(S) x H (discounted)"
 
     def __init__(
@@ -236,6 +237,7 @@ class MFCQLearning:
     """
 
     name = "mfc_q_learning"
+    is_mfc = True
     description = "plain MFC Q-learning on an epsilon-net (nearest point, epsilon-greedy trajectories)"
 
     def __init__(

@@ -24,6 +24,8 @@ import torch
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.games.base import FiniteMFG
 
+DENSE_MAX_ENTRIES = 1 << 25
+
 
 class LiftedMFC:
     """Aggregated dynamics and reward of ``game`` seen by a central planner.
@@ -37,13 +39,17 @@ class LiftedMFC:
             raise ValidationError(f"mean-field control needs a FiniteMFG, got {type(game).__name__}")
         self.game = game
         self.S, self.A = game.S, game.A
-        self._static = None if game.transition_depends_on_mean_field else game.kernel_at(0).dense()
+        # a dense (S, A, S) copy serves batched populations in one einsum; large grids keep the sparse kernel
+        static = not game.transition_depends_on_mean_field
+        small = game.S * game.A * game.S <= DENSE_MAX_ENTRIES
+        self.static_kernel = game.kernel_at(0).dense() if static and small else None
 
     @property
     def gamma(self) -> float | None:
         return self.game.gamma
 
-    def _inputs(self, mu: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    def mean_field_input(self, mu: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """The game's mean-field argument for populations ``mu`` under ``h``: ``mu`` or ``L = mu h``."""
         return mu.unsqueeze(-1) * h if self.game.mean_field == "state_action" else mu
 
     def check(self, mu: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,9 +71,9 @@ class LiftedMFC:
         """Next population ``Phi(mu, h)``: ``(B, S)`` for ``mu (B, S)``, ``h (B, S, A)``."""
         mu, h = self.check(mu, h)
         L = mu.unsqueeze(-1) * h
-        if self._static is not None:
-            return torch.einsum("bsa,sat->bt", L, self._static)
-        m = self._inputs(mu, h)
+        if self.static_kernel is not None:
+            return torch.einsum("bsa,sat->bt", L, self.static_kernel)
+        m = self.mean_field_input(mu, h)
         if self.game.transition_batch is not None:
             return torch.einsum("bsa,bsat->bt", L, self.game.transition_batch(m))
         # no batched kernel: one kernel per population (slow for large batches)
@@ -76,7 +82,7 @@ class LiftedMFC:
     def reward(self, mu: torch.Tensor, h: torch.Tensor, t: int = 0) -> torch.Tensor:
         """Aggregated reward ``r(mu, h)``: ``(B,)``."""
         mu, h = self.check(mu, h)
-        m = self._inputs(mu, h)
+        m = self.mean_field_input(mu, h)
         r = self.game.rewards_along(m, torch.full((mu.shape[0],), t, device=mu.device))
         return (mu.unsqueeze(-1) * h * r).sum((-1, -2))
 

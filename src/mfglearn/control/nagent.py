@@ -91,8 +91,8 @@ def simulate_cooperative(
             m = mu
         r = game.rewards_along(m, torch.full((E,), t, device=dev))  # (E, S, A)
         total += disc * r[ep, states, actions].mean(1)
-        if lm._static is not None:
-            P = lm._static[states, actions]
+        if lm.static_kernel is not None:
+            P = lm.static_kernel[states, actions]
         elif game.transition_batch is not None:
             P = game.transition_batch(m)[ep, states, actions]
         else:
