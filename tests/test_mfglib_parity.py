@@ -83,3 +83,15 @@ def test_mfglib_fictitious_play_crash_is_real():
         FictitiousPlay().solve(env, max_iter=1, atol=None, rtol=None)
     ours = mfglearn.solve(mfglearn.make("mfglib/equilibrium_price"), "fictitious_play", iterations=5, ties="uniform")
     assert ours.exploitability < ours.history["exploitability"][0]
+
+
+@pytest.mark.parametrize("name", ENVS)
+@pytest.mark.parametrize("n_inner", [None, 3])
+def test_prior_descent_matches_mfglib(name, n_inner):
+    from mfglib.alg import PriorDescent
+
+    env, game = pair(name)
+    pis, expls, _ = PriorDescent(eta=2.0, n_inner=n_inner).solve(env, max_iter=8, atol=None, rtol=None)
+    ours = mfglearn.solve(game, "prior_descent", iterations=8, eta=2.0, n_inner=n_inner)
+    assert float((pis[-1].reshape(ours.policy.shape).double() - ours.policy).abs().max()) < 1e-4
+    assert close(expls[-1], ours.history["exploitability"][-1], 1e-4)

@@ -8,9 +8,10 @@ from mfglearn.solvers.fictitious_play import FictitiousPlay
 from mfglearn.solvers.fixed_point import FixedPoint
 from mfglearn.solvers.mf_trpo import MFTRPO
 from mfglearn.solvers.mirror_descent import BoltzmannPolicyIteration, MirrorDescent
+from mfglearn.solvers.prior_descent import PriorDescent
 
 SOLVERS: dict[str, type[Solver]] = {
-    cls.name: cls for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO)
+    cls.name: cls for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO, PriorDescent)
 }
 
 
@@ -49,6 +50,7 @@ __all__ = [
     "FixedPoint",
     "MFTRPO",
     "MirrorDescent",
+    "PriorDescent",
     "Result",
     "Solver",
     "get_solver",

@@ -1,0 +1,50 @@
+"""Prior descent (Cui & Koeppl 2021; GMF-V of Guo et al. 2022 when the prior is never refreshed)."""
+
+from __future__ import annotations
+
+import torch
+
+from mfglearn.core.metrics import Evaluation
+from mfglearn.core.value import softmax_policy
+from mfglearn.errors import ValidationError
+from mfglearn.solvers.base import Solver, check_positive
+
+
+class PriorDescent(Solver):
+    """Prior descent: ``pi_{k+1} ∝ q_k exp(Q*_{mu^{pi_k}} / eta)``, the prior ``q`` refreshed every ``n_inner`` steps.
+
+    ``Q*`` is the optimal Q-function against the current policy's mean field; ``q_0 = pi_0``
+    and ``q <- pi_{k+1}`` whenever ``(k + 2)`` is a multiple of ``n_inner`` (MFGLib's
+    schedule); ``n_inner=None`` keeps the prior forever (GMF-V). Computed in the log
+    domain, so it does not overflow where MFGLib's ``exp(Q / eta)`` does; otherwise the
+    iterates equal MFGLib's ``PriorDescent(eta, n_inner)``.
+
+    Args:
+        game: a finite-horizon or discounted game.
+        eta: temperature (> 0).
+        n_inner: prior refresh period (positive integer) or ``None``.
+    """
+
+    name = "prior_descent"
+    supports_discounted = True
+    description = "prior descent: softmax of log-prior + Q*/eta, prior refreshed every n_inner steps (GMF-V if never)"
+    _state_tensors = ("log_prior",)
+
+    def __init__(self, game, eta: float = 1.0, n_inner: int | None = None, **kw):
+        super().__init__(game, **kw)
+        self.eta = check_positive("eta", eta)
+        if n_inner is not None and (isinstance(n_inner, bool) or int(n_inner) != n_inner or n_inner < 1):
+            raise ValidationError(f"n_inner must be a positive integer or None, got {n_inner!r}")
+        self.n_inner = None if n_inner is None else int(n_inner)
+        self.log_prior = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, float("-inf"))
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"eta": self.eta, "n_inner": self.n_inner}
+
+    def _update(self, ev: Evaluation):
+        logits = self.log_prior + ev.Q_best / self.eta
+        pi = softmax_policy(logits, 1.0, self.game.legal)
+        if self.n_inner and (self.iteration + 2) % self.n_inner == 0:
+            self.log_prior = torch.log(pi.clamp_min(1e-300)).masked_fill(pi == 0, float("-inf"))
+        return pi, None
