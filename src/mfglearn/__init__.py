@@ -72,6 +72,13 @@ def _check_hparams(cls, hp: dict) -> dict:
     return hp
 
 
+def tune(solver: str, games: list, **kwargs):
+    """Tune ``solver`` over ``games`` with Optuna (see :func:`mfglearn.runs.tune.tune`); returns a ``TuneResult``."""
+    from mfglearn.runs.tune import tune as _tune
+
+    return _tune(solver, games, **kwargs)
+
+
 def exploitability(game, policy) -> float:
     """Exploitability of ``policy`` (``(H, S, A)``) in ``game``: best-response gain against its own mean field."""
     return _exploitability(game, policy)
@@ -109,5 +116,6 @@ __all__ = [
     "register_solver",
     "set_threads",
     "solve",
+    "tune",
     "uniform_policy",
 ]

@@ -242,6 +242,31 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_tune(args) -> int:
+    import mfglearn
+    from mfglearn.runs.tune import tune
+
+    mfglearn.set_threads(args.threads)
+    res = tune(
+        args.solver,
+        [g.strip() for g in args.games.split(",") if g.strip()],
+        n_trials=args.trials,
+        iterations=args.iterations,
+        metric=args.metric,
+        fail_threshold=args.fail_threshold,
+        seed=args.seed,
+    )
+    out = {"solver": res.solver, "metric": args.metric, "best_value": res.best_value, "best_params": res.best_params}
+    out["scores"] = res.scores
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{res.solver}: best {args.metric} {res.best_value:.6g} with {res.best_params}")
+        for g, v in res.scores.items():
+            print(f"  {g:40s} best exploitability {v:.6g}")
+    return 0
+
+
 def _cmd_sweep(args) -> int:
     from mfglearn.runs import sweep as sw
 
@@ -318,6 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--trials", type=int, default=None, help="Optuna trials")
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=_cmd_sweep)
+    tu = sub.add_parser("tune", help="Optuna over a solver's hyperparameters across several games (MFGLib's tune)")
+    tu.add_argument("solver")
+    tu.add_argument("--games", required=True, help="comma-separated game ids")
+    tu.add_argument("--trials", type=int, default=20)
+    tu.add_argument("--iterations", type=int, default=100)
+    tu.add_argument("--metric", choices=["geometric_mean", "failure_rate"], default="geometric_mean")
+    tu.add_argument("--fail-threshold", type=float, default=1e-3)
+    tu.add_argument("--seed", type=int, default=0)
+    tu.add_argument("--threads", type=int, default=1)
+    tu.add_argument("--json", action="store_true")
+    tu.set_defaults(func=_cmd_tune)
     sh = sub.add_parser("show", help="summarise a run directory")
     sh.add_argument("run_dir")
     sh.set_defaults(func=_cmd_show)

@@ -1,0 +1,146 @@
+"""Hyperparameter tuning across a set of games (MFGLib's ``tune``), with Optuna.
+
+Each trial samples a solver's hyperparameters, runs the solver on every game and
+scores the runs with a metric to minimise:
+
+* ``"geometric_mean"``: geometric mean over games of the best exploitability reached
+  (plus ``shift``), MFGLib's ``GeometricMean(stat="expl")``;
+* ``"failure_rate"``: fraction of games whose best exploitability stays at or above
+  ``fail_threshold``, MFGLib's ``FailureRate(stat="expl")``.
+
+Search spaces default to MFGLib's for the solvers both libraries have and can be
+given explicitly as ``{"name": ("float", low, high, log), "other": ("int", low, high),
+"third": ("categorical", [v1, v2])}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from mfglearn.errors import ValidationError, missing_extra
+
+# MFGLib's ranges (mfglib 0.3.0 ``_init_tuner_instance``) where it has the solver
+DEFAULT_SPACES: dict[str, dict[str, tuple]] = {
+    "mirror_descent": {"learning_rate": ("float", 1e-5, 1e5, True)},
+    "fictitious_play": {"learning_rate": ("float", 1e-3, 1.0, True)},
+    "prior_descent": {"eta": ("float", 1e-5, 1e5, True), "n_inner": ("categorical", [None, 1, 6, 11, 26, 51, 101])},
+    "boltzmann_policy_iteration": {"learning_rate": ("float", 1e-3, 1e3, True)},
+    "fixed_point": {"temperature": ("float", 1e-3, 1e2, True), "damping": ("float", 0.01, 1.0, False)},
+    "mf_trpo": {"eta": ("float", 1e-2, 1e2, True), "beta": ("float", 0.01, 1.0, False)},
+}
+
+
+@dataclass
+class TuneResult:
+    """Outcome of :func:`tune`.
+
+    Attributes:
+        study: the Optuna study (every trial's parameters and score).
+        best_params: the best hyperparameters.
+        best_value: their metric value.
+        solver: the solver name; :meth:`make_solver` builds it with ``best_params``.
+        scores: per-game best exploitability of the best trial.
+    """
+
+    study: object
+    best_params: dict
+    best_value: float
+    solver: str
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def make_solver(self, game, **overrides):
+        """The tuned solver on ``game`` (``overrides`` replace tuned values)."""
+        from mfglearn.solvers import get_solver
+
+        return get_solver(self.solver)(game, **{**self.best_params, **overrides})
+
+
+def _suggest(trial, name: str, spec: tuple):
+    kind = spec[0]
+    if kind == "float":
+        return trial.suggest_float(name, spec[1], spec[2], log=bool(spec[3]) if len(spec) > 3 else False)
+    if kind == "int":
+        return trial.suggest_int(name, spec[1], spec[2], log=bool(spec[3]) if len(spec) > 3 else False)
+    if kind == "categorical":
+        return trial.suggest_categorical(name, list(spec[1]))
+    raise ValidationError(f"search space entry {name!r}: kind must be 'float', 'int' or 'categorical', got {kind!r}")
+
+
+def tune(
+    solver: str,
+    games: list,
+    n_trials: int = 20,
+    iterations: int = 100,
+    metric: str = "geometric_mean",
+    space: dict[str, tuple] | None = None,
+    fixed: dict | None = None,
+    shift: float = 0.0,
+    fail_threshold: float = 1e-3,
+    seed: int = 0,
+    timeout: float | None = None,
+) -> TuneResult:
+    """Tune ``solver``'s hyperparameters over ``games`` (game objects or registered ids).
+
+    Args:
+        solver: a registered solver name.
+        games: the games to score on (all must suit the solver).
+        n_trials: Optuna trials.
+        iterations: solver iterations per game and trial.
+        metric: ``"geometric_mean"`` or ``"failure_rate"`` (minimised).
+        space: search space (default: :data:`DEFAULT_SPACES`).
+        fixed: hyperparameters held fixed.
+        shift: added to every exploitability in the geometric mean (keeps zeros finite).
+        fail_threshold: exploitability at or above which a run has failed.
+        seed: TPE sampler seed (same seed, same trials).
+        timeout: optional wall-clock budget in seconds.
+    """
+    try:
+        import optuna
+    except ImportError:
+        raise missing_extra("optuna", "tune") from None
+    import mfglearn
+    from mfglearn.solvers import get_solver
+
+    get_solver(solver)
+    if metric not in ("geometric_mean", "failure_rate"):
+        raise ValidationError(f"metric must be 'geometric_mean' or 'failure_rate', got {metric!r}")
+    if not games:
+        raise ValidationError("tune needs at least one game")
+    space = DEFAULT_SPACES.get(solver) if space is None else space
+    if not space:
+        raise ValidationError(f"no default search space for {solver!r}; pass space={{'name': ('float', lo, hi, log)}}")
+    fixed = dict(fixed or {})
+    built = [mfglearn.make(g) if isinstance(g, str) else g for g in games]
+    names = [getattr(g, "name", str(i)) for i, g in enumerate(built)]
+
+    def scores_for(params: dict) -> list[float]:
+        out = []
+        for g in built:
+            try:
+                r = mfglearn.solve(g, solver, iterations=iterations, **params)
+                best = min(r.history["exploitability"])
+                out.append(best if math.isfinite(best) else math.inf)
+            except (ValueError, RuntimeError, FloatingPointError):
+                out.append(math.inf)  # a diverging run counts as a failure, not a crash of the study
+        return out
+
+    def score(vals: list[float]) -> float:
+        if metric == "failure_rate":
+            return sum(v >= fail_threshold for v in vals) / len(vals)
+        if any(not math.isfinite(v) for v in vals):
+            return math.inf
+        return math.exp(sum(math.log(max(v + shift, 1e-300)) for v in vals) / len(vals))
+
+    def objective(trial) -> float:
+        params = {**{k: _suggest(trial, k, spec) for k, spec in space.items() if k not in fixed}, **fixed}
+        vals = scores_for(params)
+        for n, v in zip(names, vals, strict=True):
+            trial.set_user_attr(n, v)
+        return score(vals)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=n_trials, timeout=timeout)
+    best = {**study.best_params, **fixed}
+    return TuneResult(study, best, float(study.best_value), solver, {n: study.best_trial.user_attrs[n] for n in names})
