@@ -63,6 +63,7 @@ def _game(
     reward,
     kernel,
     params: dict,
+    r_max: float,
     layout: dict | None = None,
     device=None,
 ) -> FiniteMFG:
@@ -91,7 +92,7 @@ def _game(
         horizon=T + 1,
         mean_field="state_action",
         name=name,
-        layout={"mfglib_shape": (S, A), **(layout or {})},
+        layout={"mfglib_shape": (S, A), "r_max": float(r_max), **(layout or {})},
         params=params,
         device=device,
     )
@@ -132,6 +133,7 @@ def beach_bar(
         reward,
         SparseKernel(nxt, prob.contiguous()),
         dict(T=T, n=n, bar_loc=bar_loc, log_eps=log_eps, p_still=p_still),
+        n,
         {"line": n},
         device,
     )
@@ -183,6 +185,7 @@ def building_evacuation(
         reward,
         SparseKernel.deterministic(nxt),
         dict(T=T, n_floor=n_floor, floor_l=floor_l, floor_w=floor_w, log_eps=log_eps, eta=eta, evac_r=evac_r),
+        -eta * math.log(log_eps) + evac_r,
         {"floors": S},
         device,
     )
@@ -231,6 +234,7 @@ def conservative_treasure_hunting(
         reward,
         kernel,
         dict(T=T, n=n, r=list(r), c=list(c)),
+        max(r),
         device=device,
     )
 
@@ -296,6 +300,7 @@ def crowd_motion(
             p_still=p_still,
             seed=seed,
         ),
+        c - math.log(log_eps),
         {"grid_shape": S, "bars": bars},
         device,
     )
@@ -342,6 +347,7 @@ def equilibrium_price(
         reward,
         SparseKernel.deterministic(nxt),
         dict(T=T, s_inv=s_inv, Q=Q, H=H, d=d, e0=e0, sigma=sigma, c=list(c)),
+        (d / e0) ** (1 / sigma) * Q + c0 * Q + c1 * Q**2 + c2 * H + (c2 + c3) * Q + c4 * s_inv,
         device=device,
     )
 
@@ -366,6 +372,7 @@ def left_right(mu0=(1.0, 0.0, 0.0), device=None) -> FiniteMFG:
         reward,
         SparseKernel.deterministic(nxt),
         dict(mu0=list(mu0)),
+        2.0,
         device=device,
     )
 
@@ -423,6 +430,7 @@ def linear_quadratic(
         reward,
         kernel,
         dict(T=T, el=el, m=m, sigma=sigma, delta=delta, k=k, q=q, kappa=kappa, c_term=c_term),
+        (0.5 * m**2 + 2 * q * m * el + 2 * kappa * el**2) * delta,
         {"line": nS},
         device,
     )
@@ -456,6 +464,7 @@ def random_linear(T: int = 3, n: int = 5, m: float = 10.0, seed: int = 0, mu0="u
         reward,
         kernel,
         dict(T=T, n=n, m=m, seed=seed),
+        2 * m,
         device=device,
     )
 
@@ -481,6 +490,7 @@ def rock_paper_scissors(T: int = 1, mu0=(1.0, 0.0, 0.0, 0.0), device=None) -> Fi
         reward,
         SparseKernel.deterministic(nxt),
         dict(T=T, mu0=list(mu0)),
+        6.0,
         device=device,
     )
 
@@ -509,6 +519,7 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
         lambda t, L: r.to(L),
         kernel,
         dict(T=T, mu0=list(mu0)),
+        1.5,
         device=device,
     )
 

@@ -6,12 +6,14 @@ from mfglearn.errors import UnknownNameError
 from mfglearn.solvers.base import Result, Solver
 from mfglearn.solvers.fictitious_play import FictitiousPlay
 from mfglearn.solvers.fixed_point import FixedPoint
+from mfglearn.solvers.mf_omo import MFOMO
 from mfglearn.solvers.mf_trpo import MFTRPO
 from mfglearn.solvers.mirror_descent import BoltzmannPolicyIteration, MirrorDescent
 from mfglearn.solvers.prior_descent import PriorDescent
 
 SOLVERS: dict[str, type[Solver]] = {
-    cls.name: cls for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO, PriorDescent)
+    cls.name: cls
+    for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO, PriorDescent, MFOMO)
 }
 
 
@@ -48,6 +50,7 @@ __all__ = [
     "BoltzmannPolicyIteration",
     "FictitiousPlay",
     "FixedPoint",
+    "MFOMO",
     "MFTRPO",
     "MirrorDescent",
     "PriorDescent",
