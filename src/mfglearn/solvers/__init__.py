@@ -9,11 +9,21 @@ from mfglearn.solvers.fixed_point import FixedPoint
 from mfglearn.solvers.mf_omo import MFOMO
 from mfglearn.solvers.mf_trpo import MFTRPO
 from mfglearn.solvers.mirror_descent import BoltzmannPolicyIteration, MirrorDescent
+from mfglearn.solvers.omi import OccupationMeasureInclusion
 from mfglearn.solvers.prior_descent import PriorDescent
 
 SOLVERS: dict[str, type[Solver]] = {
     cls.name: cls
-    for cls in (FixedPoint, FictitiousPlay, MirrorDescent, BoltzmannPolicyIteration, MFTRPO, PriorDescent, MFOMO)
+    for cls in (
+        FixedPoint,
+        FictitiousPlay,
+        MirrorDescent,
+        BoltzmannPolicyIteration,
+        MFTRPO,
+        PriorDescent,
+        MFOMO,
+        OccupationMeasureInclusion,
+    )
 }
 
 
@@ -53,6 +63,7 @@ __all__ = [
     "MFOMO",
     "MFTRPO",
     "MirrorDescent",
+    "OccupationMeasureInclusion",
     "PriorDescent",
     "Result",
     "Solver",
