@@ -1,15 +1,18 @@
 """mfglearn vs MFGLib 0.3.0 on MFGLib's ten environments, side by side in one run.
 
-For every environment and every algorithm both libraries have (fictitious play,
-online mirror descent), run the same number of iterations from the uniform policy
-with one thread each and print ms per iteration (both include computing the
-exploitability of every iterate, as MFGLib's ``solve`` does), the speed ratio and
-both final exploitabilities. MFGLib runs twice when ``opt_einsum`` is importable:
-with torch's opt_einsum path disabled (its default install) and enabled (its best
-configuration). Writes ``benchmarks/results/mfglib.json``.
+For every environment and every algorithm both libraries have (online mirror
+descent, fictitious play, prior descent, MF-OMO, occupation-measure inclusion), run
+the same number of iterations from the uniform policy with one thread each and print
+ms per iteration (both include computing the exploitability of every iterate, as
+MFGLib's ``solve`` does), the speed ratio and both final exploitabilities. MFGLib runs
+twice when ``opt_einsum`` is importable: with torch's opt_einsum path disabled (its
+default install) and enabled (its best configuration). ``--scaling`` times OMD,
+MF-OMO and OMI on building evacuation as the floors grow. Writes
+``benchmarks/results/mfglib.json`` (or ``mfglib_scaling.json``).
 
     pip install mfglib==0.3.0 opt_einsum
-    python benchmarks/bench_mfglib.py [--iterations 300]
+    python benchmarks/bench_mfglib.py [--iterations 300] [--slow-iterations 30]
+    python benchmarks/bench_mfglib.py --scaling
 """
 
 from __future__ import annotations
@@ -44,45 +47,101 @@ def run_mfglib(env, alg, iterations: int, opt_einsum: bool) -> tuple[float, floa
     return (time.perf_counter() - t0) / iterations * 1e3, float(expls[-1])
 
 
+def algorithms(name: str):
+    """(label, MFGLib instance, our solver, our hyperparameters, slow) with MFGLib's defaults."""
+    from mfglib.alg import MFOMO, FictitiousPlay, OccupationMeasureInclusion, OnlineMirrorDescent, PriorDescent
+
+    algs = [("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0}, False)]
+    if name != "equilibrium_price":  # MFGLib's fictitious play crashes on 2-D actions
+        algs.append(("FP", FictitiousPlay(), "fictitious_play", {"ties": "uniform"}, False))
+    algs.append(("PD", PriorDescent(eta=1.0), "prior_descent", {"eta": 1.0}, False))
+    algs.append(("MF-OMO", MFOMO(), "mf_omo", {}, True))
+    algs.append(("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"alpha": 1e-3}, True))
+    return algs
+
+
+def scaling(sizes: list[int], iterations: int, budget_s: float) -> None:
+    """Building evacuation (5 floors of ``n x n``): ms per iteration of OMD, MF-OMO, OMI for both libraries."""
+    from mfglib.alg import MFOMO, OccupationMeasureInclusion, OnlineMirrorDescent
+    from mfglib.env import Environment
+
+    rows, give_up = [], set()
+    print(f"{'states':>7s} {'algorithm':8s} {'mfglearn ms':>12s} {'mfglib ms':>12s} {'ratio':>8s}")
+    for n in sizes:
+        env = Environment.building_evacuation(floor_l=n, floor_w=n)
+        game = mfglearn.make("mfglib/building_evacuation", floor_l=n, floor_w=n)
+        for label, alg, ours, hp in [
+            ("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0}),
+            ("MF-OMO", MFOMO(), "mf_omo", {}),
+            ("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"alpha": 1e-3}),
+        ]:
+            t0 = time.perf_counter()
+            mfglearn.solve(game, ours, iterations=iterations, **hp)
+            ms_ours = (time.perf_counter() - t0) / iterations * 1e3
+            ms_lib = float("nan")
+            if label not in give_up:
+                torch.backends.opt_einsum.enabled = torch.backends.opt_einsum.is_available()
+                t0 = time.perf_counter()
+                alg.solve(env, max_iter=iterations, atol=None, rtol=None)
+                ms_lib = (time.perf_counter() - t0) / iterations * 1e3
+                if ms_lib * iterations / 1e3 > budget_s:
+                    give_up.add(label)  # larger sizes would exceed the budget: stop timing MFGLib there
+            rows.append(dict(states=game.S, algorithm=label, mfglearn_ms=ms_ours, mfglib_ms=ms_lib))
+            print(f"{game.S:7d} {label:8s} {ms_ours:12.2f} {ms_lib:12.2f} {ms_lib / ms_ours:8.1f}", flush=True)
+    out = Path(__file__).parent / "results" / "mfglib_scaling.json"
+    atomic_write_json(
+        out, {"iterations": iterations, "rows": rows, "command": "python benchmarks/bench_mfglib.py --scaling"}
+    )
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iterations", type=int, default=300)
+    ap.add_argument("--slow-iterations", type=int, default=30, help="iterations for MF-OMO and OMI")
     ap.add_argument("--envs", default=",".join(ENVS))
+    ap.add_argument("--scaling", action="store_true")
+    ap.add_argument("--budget", type=float, default=120.0, help="scaling: seconds per MFGLib run before giving up")
     args = ap.parse_args()
     import mfglib.alg  # noqa: F401  (first: avoids mfglib's circular import)
-    from mfglib.alg import FictitiousPlay, OnlineMirrorDescent
     from mfglib.env import Environment
+
+    if args.scaling:
+        mfglearn.set_threads(1)
+        scaling([4, 6, 10, 14, 20, 28], 5, args.budget)
+        return
 
     mfglearn.set_threads(1)
     have_opt = torch.backends.opt_einsum.is_available()
     rows = []
-    header = f"{'environment':30s} {'algorithm':6s} {'mfglearn ms':>11s} {'mfglib ms':>10s} {'ratio':>7s}"
+    header = f"{'environment':30s} {'algorithm':9s} {'mfglearn ms':>11s} {'mfglib ms':>10s} {'ratio':>7s}"
     header += f" {'+opt_einsum ms':>14s} {'ratio':>7s}" if have_opt else ""
     header += f" {'expl mfglearn':>14s} {'expl mfglib':>12s}"
     print(header)
     for name in args.envs.split(","):
         env = getattr(Environment, name)()
         game = mfglearn.make("mfglib/" + name)
-        algs = [("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0})]
-        if name != "equilibrium_price":  # MFGLib's fictitious play crashes on 2-D actions
-            algs.append(("FP", FictitiousPlay(), "fictitious_play", {"ties": "uniform"}))
-        for label, alg, ours, hp in algs:
+        for label, alg, ours, hp, slow in algorithms(name):
+            its = args.slow_iterations if slow else args.iterations
+            mfglearn.solve(game, ours, iterations=1, **hp)  # warm-up: first-call costs are not per iteration
+            alg.solve(env, max_iter=1, atol=None, rtol=None)
             t0 = time.perf_counter()
-            res = mfglearn.solve(game, ours, iterations=args.iterations, **hp)
-            ms_ours = (time.perf_counter() - t0) / args.iterations * 1e3
-            ms_lib, expl_lib = run_mfglib(env, alg, args.iterations, opt_einsum=False)
+            res = mfglearn.solve(game, ours, iterations=its, **hp)
+            ms_ours = (time.perf_counter() - t0) / its * 1e3
+            ms_lib, expl_lib = run_mfglib(env, alg, its, opt_einsum=False)
             row = dict(
                 env=name,
                 algorithm=label,
+                iterations=its,
                 mfglearn_ms=ms_ours,
                 mfglib_ms=ms_lib,
                 ratio=ms_lib / ms_ours,
                 mfglearn_exploitability=res.exploitability,
                 mfglib_exploitability=expl_lib,
             )
-            line = f"{name:30s} {label:6s} {ms_ours:11.3f} {ms_lib:10.3f} {ms_lib / ms_ours:7.1f}"
+            line = f"{name:30s} {label:9s} {ms_ours:11.3f} {ms_lib:10.3f} {ms_lib / ms_ours:7.1f}"
             if have_opt:
-                ms_opt, _ = run_mfglib(env, alg, args.iterations, opt_einsum=True)
+                ms_opt, _ = run_mfglib(env, alg, its, opt_einsum=True)
                 row.update(mfglib_opt_einsum_ms=ms_opt, ratio_opt_einsum=ms_opt / ms_ours)
                 line += f" {ms_opt:14.3f} {ms_opt / ms_ours:7.1f}"
             line += f" {res.exploitability:14.6g} {expl_lib:12.6g}"
@@ -92,7 +151,13 @@ def main() -> None:
     out = Path(__file__).parent / "results" / "mfglib.json"
     atomic_write_json(
         out,
-        {"iterations": args.iterations, "threads": 1, "rows": rows, "command": "python benchmarks/bench_mfglib.py"},
+        {
+            "iterations": args.iterations,
+            "slow_iterations": args.slow_iterations,
+            "threads": 1,
+            "rows": rows,
+            "command": "python benchmarks/bench_mfglib.py",
+        },
     )
     print(f"wrote {out}")
 
