@@ -403,6 +403,7 @@ def linear_quadratic(
     eps = torch.arange(-3, 4, dtype=torch.float32) * sigma
     w = torch.exp(-0.5 * eps.pow(2)) / torch.sqrt(torch.tensor(2 * math.pi))
     w = (w / w.sum()).to(F64)
+    w = w / w.sum()  # MFGLib's float32 weights, renormalised so no mass leaks in float64
     xs = torch.arange(nS, dtype=torch.float32).view(nS, 1, 1)
     acts = torch.arange(nA, dtype=torch.float32).view(1, nA, 1)
     pos = torch.arange(-el, el + 1, dtype=F64)
