@@ -24,7 +24,7 @@ from mfglearn.games.kernels import Kernel
 from mfglearn.solvers.base import Solver, check_positive
 from mfglearn.solvers.occupation import kernels_and_rewards, policy_from_flow
 
-DENSE_NEWTON_MAX_ROWS = 4000
+DENSE_NEWTON_MAX_ROWS = 400
 
 
 def constraint_matrix(game, kernels: list[Kernel], H: int) -> torch.Tensor:
@@ -52,22 +52,26 @@ def constraint_matrix(game, kernels: list[Kernel], H: int) -> torch.Tensor:
     return torch.sparse_coo_tensor(idx, torch.cat(vals), (H * S, H * S * A)).coalesce()
 
 
-def _cg(op, rhs: torch.Tensor, tol: float, max_iter: int) -> torch.Tensor:
+def _pcg(op, rhs: torch.Tensor, diag: torch.Tensor, tol: float, max_iter: int) -> torch.Tensor:
+    """Conjugate gradients with a Jacobi preconditioner for the SPD operator ``op``."""
+    inv = 1.0 / diag.clamp_min(1e-300)
     x = torch.zeros_like(rhs)
     r = rhs.clone()
-    p = r.clone()
-    rs = (r * r).sum()
-    stop = tol * tol * max(float(rs), 1e-300)
+    z = inv * r
+    p = z.clone()
+    rz = (r * z).sum()
+    stop = tol * tol * max(float((r * r).sum()), 1e-300)
     for _ in range(max_iter):
         Ap = op(p)
-        alpha = rs / (p * Ap).sum().clamp_min(1e-300)
+        alpha = rz / (p * Ap).sum().clamp_min(1e-300)
         x = x + alpha * p
         r = r - alpha * Ap
-        rs_new = (r * r).sum()
-        if float(rs_new) <= stop:
+        if float((r * r).sum()) <= stop:
             break
-        p = r + (rs_new / rs) * p
-        rs = rs_new
+        z = inv * r
+        rz_new = (r * z).sum()
+        p = z + (rz_new / rz) * p
+        rz = rz_new
     return x
 
 
@@ -81,10 +85,11 @@ def project_occupation(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Euclidean projection of ``d`` (``(H, S, A)``) onto the occupation measures of ``kernels`` from ``mu0``.
 
-    Semismooth Newton on the dual; Newton systems solved exactly (dense Cholesky of the
-    ``HS x HS`` matrix ``A D A^T``) up to ``DENSE_NEWTON_MAX_ROWS`` rows, by conjugate
-    gradients beyond. Stops when ``|A x - b|_inf < tol``. ``lam0`` warm-starts the dual
-    (e.g. with the previous iteration's); returns ``(x, lam)``.
+    Semismooth Newton on the dual; Newton systems solved exactly (dense solve of the
+    ``HS x HS`` matrix ``A D A^T``) up to ``DENSE_NEWTON_MAX_ROWS`` rows, beyond by
+    Jacobi-preconditioned conjugate gradients with sparse matrix-vector products.
+    Stops when ``|A x - b|_inf < tol``. ``lam0`` warm-starts the dual (e.g. with the
+    previous iteration's); returns ``(x, lam)``.
     """
     H, S, A = d.shape
     Am = constraint_matrix(game, kernels, H)
@@ -117,7 +122,10 @@ def project_occupation(
             M.diagonal().add_(ridge)
             delta = torch.linalg.solve(M, grad)
         else:
-            delta = _cg(lambda v, D=active, e=ridge: Acsr @ (D * (Atcsr @ v)) + e * v, grad, 1e-12, 20 * n)
+            # diag(A D A^T)_i = sum_j A_ij^2 D_j, from the COO entries
+            ia, va = Am.indices(), Am.values()
+            diag = torch.zeros(n, dtype=d.dtype, device=d.device).index_add_(0, ia[0], va**2 * active[ia[1]]) + ridge
+            delta = _pcg(lambda v, D=active, e=ridge: Acsr @ (D * (Atcsr @ v)) + e * v, grad, diag, 1e-10, 20 * n)
         q0, slope, step = dual(u, lam), float((grad * delta).sum()), 1.0
         while True:
             lam_new = lam + step * delta
