@@ -15,6 +15,8 @@ formed, so memory and time grow with the number of transitions, not its square.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from mfglearn.core.flow import mean_field_flow
@@ -92,9 +94,11 @@ def project_occupation(
     previous iteration's); returns ``(x, lam)``.
     """
     H, S, A = d.shape
-    Am = constraint_matrix(game, kernels, H)
-    At = Am.t().coalesce()
-    Acsr, Atcsr = Am.to_sparse_csr(), At.to_sparse_csr()
+    with warnings.catch_warnings():  # torch flags its (stable here) sparse CSR support as beta
+        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+        Am = constraint_matrix(game, kernels, H)
+        At = Am.t().coalesce()
+        Acsr, Atcsr = Am.to_sparse_csr(), At.to_sparse_csr()
     n = H * S
     b = torch.zeros(n, dtype=d.dtype, device=d.device)
     b[-S:] = game.mu0.to(d)
