@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, cooperative, crowd, markets, meeting, mfglib_envs, openspiel
+from mfglearn.games import classic, cooperative, crowd, lq, markets, meeting, mfglib_envs, openspiel
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ for _id, _fn in [
     ("rock_paper_scissors", classic.rock_paper_scissors),
     ("sis", classic.sis),
     ("meeting", meeting.meeting),
+    ("lq", lq.lq),
     ("ad_auction", markets.ad_auction),
     ("equilibrium_price", markets.equilibrium_price),
     ("congestion", cooperative.congestion),

@@ -1,0 +1,250 @@
+"""The continuous linear-quadratic MFG with its exact equilibrium (Riccati best response, affine mean path).
+
+State ``x in R^d``, action ``a in R^d``, population mean ``mubar_t``:
+
+    ``x_{t+1} = A x_t + B a_t + Abar mubar_t + eps_t``,  ``eps_t ~ N(0, noise_std^2 I)``
+    ``r_t = -cX |x_t - x_target|^2 - cA |a_t|^2 - cM |x_t - mubar_t|^2``  (``t = 0..T-1``)
+    ``J = E[sum_t r_t - cX |x_T - x_target|^2 - cM |x_T - mubar_T|^2]``,  ``x_0 ~ N(init_mean, init_std^2 I)``
+
+``A``, ``B``, ``Abar`` are scalars (times the identity) or ``d x d`` matrices. Against a
+given mean path the agent's problem is a linear-quadratic tracking problem: its cost
+to go is ``x^T P_t x - 2 p_t . x + q_t``, the optimal policy affine ``a = -K_t x + k_t``
+with ``K_t`` independent of the mean path. The population mean under an affine policy
+evolves affinely, so the equilibrium mean path solves one linear system: no iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from mfglearn.errors import ShapeError, ValidationError
+
+F64 = torch.float64
+
+
+@dataclass
+class LQSolution:
+    """An affine policy ``a_t = -K[t] x + k[t]`` with its mean path and value.
+
+    Attributes:
+        K: ``(T, d, d)`` feedback gains.
+        k: ``(T, d)`` offsets.
+        mean_path: ``(T+1, d)`` population mean ``mubar_t``.
+        value: expected return from the initial distribution.
+    """
+
+    K: torch.Tensor
+    k: torch.Tensor
+    mean_path: torch.Tensor
+    value: float
+
+
+class LinearQuadraticMFG:
+    """The linear-quadratic mean-field game (see the module docstring); ``d = dim``."""
+
+    def __init__(
+        self,
+        A=1.0,
+        B=1.0,
+        Abar=0.0,
+        cX: float = 1.0,
+        cA: float = 1.0,
+        cM: float = 1.0,
+        x_target=0.0,
+        noise_std: float = 0.5,
+        init_mean=1.0,
+        init_std: float = 0.5,
+        horizon: int = 10,
+        dim: int = 1,
+    ):
+        if int(dim) != dim or dim < 1:
+            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        if int(horizon) != horizon or horizon < 1:
+            raise ValidationError(f"horizon must be a positive integer, got {horizon!r}")
+        if cA <= 0:
+            raise ValidationError(f"cA must be > 0 (the action cost makes the best response unique), got {cA}")
+        if cX < 0 or cM < 0 or noise_std < 0 or init_std < 0:
+            raise ValidationError("cX, cM, noise_std and init_std must be >= 0")
+        self.d, self.T = int(dim), int(horizon)
+        self.A, self.B, self.Abar = (self._matrix(n, v) for n, v in (("A", A), ("B", B), ("Abar", Abar)))
+        self.cX, self.cA, self.cM = float(cX), float(cA), float(cM)
+        self.x_target = self._vector("x_target", x_target)
+        self.init_mean = self._vector("init_mean", init_mean)
+        self.noise_std, self.init_std = float(noise_std), float(init_std)
+        self.name = "lq"
+        self.params = dict(
+            A=A, B=B, Abar=Abar, cX=cX, cA=cA, cM=cM, x_target=x_target, noise_std=noise_std,
+            init_mean=init_mean, init_std=init_std, horizon=horizon, dim=dim,
+        )  # fmt: skip
+
+    def _matrix(self, name: str, v) -> torch.Tensor:
+        t = torch.as_tensor(v, dtype=F64)
+        if t.dim() == 0:
+            return t * torch.eye(self.d, dtype=F64)
+        if t.shape != (self.d, self.d):
+            raise ShapeError(f"{name} must be a scalar or a {self.d}x{self.d} matrix, got shape {tuple(t.shape)}")
+        return t
+
+    def _vector(self, name: str, v) -> torch.Tensor:
+        t = torch.as_tensor(v, dtype=F64)
+        if t.dim() == 0:
+            return t.expand(self.d).clone()
+        if t.shape != (self.d,):
+            raise ShapeError(f"{name} must be a scalar or a vector of length {self.d}, got shape {tuple(t.shape)}")
+        return t
+
+    # ------------------------------------------------------------ exact pieces
+    def best_response(self, mean_path: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list]:
+        """Riccati recursion against ``mean_path`` (``(T+1, d)``): gains ``K``, offsets ``k`` and the cost-to-go.
+
+        Returns ``(K (T, d, d), k (T, d), P (T+1, d, d), [p_t, q_t])`` with cost to go
+        ``x^T P_t x - 2 p_t . x + q_t`` (value is its negative).
+        """
+        d, T = self.d, self.T
+        eye = torch.eye(d, dtype=F64)
+        A, B, c = self.A, self.B, (self.Abar @ mean_path.T).T  # c_t = Abar mubar_t
+        P = torch.empty(T + 1, d, d, dtype=F64)
+        p = torch.empty(T + 1, d, dtype=F64)
+        q = torch.empty(T + 1, dtype=F64)
+        K = torch.empty(T, d, d, dtype=F64)
+        k = torch.empty(T, d, dtype=F64)
+        w2 = self.cX + self.cM
+        P[T] = w2 * eye
+        p[T] = self.cX * self.x_target + self.cM * mean_path[T]
+        q[T] = self.cX * self.x_target @ self.x_target + self.cM * mean_path[T] @ mean_path[T]
+        s2 = self.noise_std**2
+        for t in range(T - 1, -1, -1):
+            Pn, pn = P[t + 1], p[t + 1]
+            G = self.cA * eye + B.T @ Pn @ B
+            K[t] = torch.linalg.solve(G, B.T @ Pn @ A)
+            k[t] = torch.linalg.solve(G, B.T @ (pn - Pn @ c[t]))
+            M = A - B @ K[t]
+            w = B @ k[t] + c[t]
+            P[t] = w2 * eye + self.cA * K[t].T @ K[t] + M.T @ Pn @ M
+            p[t] = self.cX * self.x_target + self.cM * mean_path[t] + self.cA * K[t].T @ k[t] + M.T @ (pn - Pn @ w)
+            q[t] = (
+                self.cX * self.x_target @ self.x_target
+                + self.cM * mean_path[t] @ mean_path[t]
+                + self.cA * k[t] @ k[t]
+                + w @ Pn @ w
+                - 2 * pn @ w
+                + q[t + 1]
+                + s2 * torch.trace(Pn)
+            )
+        return K, k, P, [p, q]
+
+    def policy_cost(self, K: torch.Tensor, k: torch.Tensor, mean_path: torch.Tensor):
+        """Cost to go ``(P, p, q)`` of the affine policy ``(K, k)`` against ``mean_path``."""
+        d, T = self.d, self.T
+        eye = torch.eye(d, dtype=F64)
+        A, B, c = self.A, self.B, (self.Abar @ mean_path.T).T
+        P = torch.empty(T + 1, d, d, dtype=F64)
+        p = torch.empty(T + 1, d, dtype=F64)
+        q = torch.empty(T + 1, dtype=F64)
+        w2 = self.cX + self.cM
+        P[T] = w2 * eye
+        p[T] = self.cX * self.x_target + self.cM * mean_path[T]
+        q[T] = self.cX * self.x_target @ self.x_target + self.cM * mean_path[T] @ mean_path[T]
+        for t in range(T - 1, -1, -1):
+            Pn, pn = P[t + 1], p[t + 1]
+            M = A - B @ K[t]
+            w = B @ k[t] + c[t]
+            P[t] = w2 * eye + self.cA * K[t].T @ K[t] + M.T @ Pn @ M
+            p[t] = self.cX * self.x_target + self.cM * mean_path[t] + self.cA * K[t].T @ k[t] + M.T @ (pn - Pn @ w)
+            q[t] = (
+                self.cX * self.x_target @ self.x_target
+                + self.cM * mean_path[t] @ mean_path[t]
+                + self.cA * k[t] @ k[t]
+                + w @ Pn @ w
+                - 2 * pn @ w
+                + q[t + 1]
+                + self.noise_std**2 * torch.trace(Pn)
+            )
+        return P, p, q
+
+    def mean_path(self, K: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """Population mean ``(T+1, d)`` when everyone plays ``a = -K_t x + k_t``."""
+        m = [self.init_mean]
+        for t in range(self.T):
+            m.append(self.A @ m[t] + self.B @ (k[t] - K[t] @ m[t]) + self.Abar @ m[t])
+        return torch.stack(m)
+
+    def initial_value(self, P: torch.Tensor, p: torch.Tensor, q: torch.Tensor) -> float:
+        """``E[-(x^T P_0 x - 2 p_0 . x + q_0)]`` for ``x_0 ~ N(init_mean, init_std^2 I)``."""
+        m0 = self.init_mean
+        return float(-(self.init_std**2 * torch.trace(P[0]) + m0 @ P[0] @ m0 - 2 * p[0] @ m0 + q[0]))
+
+    def exact_solution(self) -> LQSolution:
+        """The equilibrium: the mean path ``m`` with ``m = mean_path(best_response(m))``, by one linear solve."""
+        T, d = self.T, self.d
+
+        def image(m_flat: torch.Tensor) -> torch.Tensor:
+            K, k, _, _ = self.best_response(m_flat.view(T + 1, d))
+            return self.mean_path(K, k).reshape(-1)
+
+        n = (T + 1) * d
+        f0 = image(torch.zeros(n, dtype=F64))
+        # the map is affine in m: its linear part column by column
+        J = torch.stack([image(e) - f0 for e in torch.eye(n, dtype=F64)], 1)
+        m = torch.linalg.solve(torch.eye(n, dtype=F64) - J, f0).view(T + 1, d)
+        K, k, P, (p, q) = self.best_response(m)
+        return LQSolution(K, k, m, self.initial_value(P, p, q))
+
+    def exploitability_of_affine(self, K, k) -> float:
+        """Exploitability of the affine policy ``a_t = -K[t] x + k[t]``.
+
+        ``K``, ``k``: lists over ``t`` of ``d x d`` matrices (or scalars) and ``d``-vectors (or
+        scalars). The best response's value minus the policy's, both against the policy's own
+        mean path.
+        """
+        if len(K) != self.T or len(k) != self.T:
+            raise ShapeError(f"K and k need one entry per time step (T={self.T}), got {len(K)} and {len(k)}")
+        Kt = torch.stack([self._matrix("K[t]", x) for x in K])
+        kt = torch.stack([self._vector("k[t]", x) for x in k])
+        m = self.mean_path(Kt, kt)
+        P, p, q = self.policy_cost(Kt, kt, m)
+        _, _, Pb, (pb, qb) = self.best_response(m)
+        return self.initial_value(Pb, pb, qb) - self.initial_value(P, p, q)
+
+    # --------------------------------------------------------------- simulation
+    def simulate(self, K: torch.Tensor, k: torch.Tensor, n_agents: int, seed: int = 0) -> torch.Tensor:
+        """Monte-Carlo returns ``(n_agents,)`` of agents playing ``(K, k)`` (mean field from the empirical mean)."""
+        gen = torch.Generator().manual_seed(int(seed))
+        x = self.init_mean + self.init_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
+        ret = torch.zeros(n_agents, dtype=F64)
+        for t in range(self.T):
+            mbar = x.mean(0)
+            a = -x @ K[t].T + k[t]
+            ret -= (
+                self.cX * ((x - self.x_target) ** 2).sum(1)
+                + self.cA * (a**2).sum(1)
+                + self.cM * ((x - mbar) ** 2).sum(1)
+            )
+            eps = self.noise_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
+            x = x @ self.A.T + a @ self.B.T + mbar @ self.Abar.T + eps
+        mbar = x.mean(0)
+        ret -= self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mbar) ** 2).sum(1)
+        return ret
+
+    def __repr__(self) -> str:
+        return f"LinearQuadraticMFG(d={self.d}, T={self.T})"
+
+
+def lq(
+    A=1.0,
+    B=1.0,
+    Abar=0.0,
+    cX: float = 1.0,
+    cA: float = 1.0,
+    cM: float = 1.0,
+    x_target=0.0,
+    noise_std: float = 0.5,
+    init_mean=1.0,
+    init_std: float = 0.5,
+    horizon: int = 10,
+    dim: int = 1,
+) -> LinearQuadraticMFG:
+    """Continuous linear-quadratic MFG, exact equilibrium (``exact_solution()``, ``exploitability_of_affine``)."""
+    return LinearQuadraticMFG(A, B, Abar, cX, cA, cM, x_target, noise_std, init_mean, init_std, horizon, dim)
