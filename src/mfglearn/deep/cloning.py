@@ -1,0 +1,88 @@
+"""Behavioural cloning of a time-conditioned Gaussian policy (DEDA-FP's average policy).
+
+DEDA-FP keeps the ``(t, x, a)`` samples of every past best response and fits the
+average policy ``pi_bar(a | t, x)`` by negative log-likelihood; the mixture of best
+responses is what fictitious play averages, and a Gaussian fitted to it by maximum
+likelihood is its moment match.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from mfglearn.errors import ValidationError
+
+
+class GaussianPolicy(torch.nn.Module):
+    """``a ~ N(m(t, x), diag(s(t, x))^2)`` with an MLP on ``(t / horizon, x)``.
+
+    Args:
+        state_dim, action_dim: dimensions.
+        horizon: largest time (for input scaling).
+        hidden: hidden layer sizes.
+    """
+
+    def __init__(self, state_dim: int, action_dim: int, horizon: float, hidden=(64, 64)):
+        super().__init__()
+        layers, width = [], state_dim + 1
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.SiLU()]
+            width = h
+        layers.append(torch.nn.Linear(width, 2 * action_dim))
+        self.net = torch.nn.Sequential(*layers)
+        self.action_dim, self.horizon = int(action_dim), float(horizon)
+        self.register_buffer("x_mean", torch.zeros(state_dim))
+        self.register_buffer("x_std", torch.ones(state_dim))
+
+    def forward(self, t: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log standard deviation, each ``(N, action_dim)``."""
+        inp = torch.cat([t.reshape(-1, 1).to(x.dtype) / self.horizon, (x - self.x_mean) / self.x_std], -1)
+        out = self.net(inp)
+        mean, log_std = out.split(self.action_dim, -1)
+        return mean, log_std.clamp(-10.0, 3.0)
+
+    def log_prob(self, t: torch.Tensor, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """``log pi(a | t, x)``: ``(N,)``."""
+        mean, log_std = self(t, x)
+        z = (a - mean) / log_std.exp()
+        return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+    @torch.no_grad()
+    def act(self, t: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Sample actions ``(N, action_dim)``."""
+        mean, log_std = self(t, x)
+        return mean + log_std.exp() * torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+
+
+def behavioural_cloning(
+    policy: GaussianPolicy,
+    t: torch.Tensor,
+    x: torch.Tensor,
+    a: torch.Tensor,
+    steps: int = 2000,
+    batch_size: int = 512,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> list[float]:
+    """Fit ``policy`` to samples ``(t_i, x_i, a_i)`` by negative log-likelihood; returns the loss per step."""
+    x = x.reshape(x.shape[0], -1)
+    a = a.reshape(a.shape[0], -1)
+    if not (t.shape[0] == x.shape[0] == a.shape[0]):
+        raise ValidationError(f"t, x and a need one entry per sample, got {t.shape[0]}, {x.shape[0]}, {a.shape[0]}")
+    policy.x_mean.copy_(x.mean(0))
+    policy.x_std.copy_(x.std(0).clamp_min(1e-6))
+    gen = torch.Generator(device=x.device).manual_seed(int(seed))
+    opt = torch.optim.Adam(policy.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    losses = []
+    for _ in range(int(steps)):
+        idx = torch.randint(x.shape[0], (min(batch_size, x.shape[0]),), generator=gen, device=x.device)
+        loss = -policy.log_prob(t[idx], x[idx], a[idx]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return losses
