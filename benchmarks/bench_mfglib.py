@@ -75,6 +75,7 @@ def scaling(sizes: list[int], iterations: int, budget_s: float) -> None:
             ("MF-OMO", MFOMO(), "mf_omo", {}),
             ("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"alpha": 1e-3}),
         ]:
+            mfglearn.solve(game, ours, iterations=1, **hp)  # warm-up
             t0 = time.perf_counter()
             mfglearn.solve(game, ours, iterations=iterations, **hp)
             ms_ours = (time.perf_counter() - t0) / iterations * 1e3
