@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from mfglearn.deep.train import fit_nll
 from mfglearn.errors import ValidationError
 
 
@@ -73,16 +74,13 @@ def behavioural_cloning(
         raise ValidationError(f"t, x and a need one entry per sample, got {t.shape[0]}, {x.shape[0]}, {a.shape[0]}")
     policy.x_mean.copy_(x.mean(0))
     policy.x_std.copy_(x.std(0).clamp_min(1e-6))
-    gen = torch.Generator(device=x.device).manual_seed(int(seed))
-    opt = torch.optim.Adam(policy.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    losses = []
-    for _ in range(int(steps)):
-        idx = torch.randint(x.shape[0], (min(batch_size, x.shape[0]),), generator=gen, device=x.device)
-        loss = -policy.log_prob(t[idx], x[idx], a[idx]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-    return losses
+    return fit_nll(
+        policy.parameters(),
+        lambda idx: -policy.log_prob(t[idx], x[idx], a[idx]).mean(),
+        x.shape[0],
+        steps,
+        batch_size,
+        lr,
+        seed,
+        x.device,
+    )

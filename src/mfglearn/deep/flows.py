@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.deep.train import fit_nll
 from mfglearn.errors import ValidationError, missing_extra
 
 
@@ -78,16 +79,13 @@ class TimeFlow(torch.nn.Module):
             raise ValidationError(f"t and x need one entry per sample, got {t.shape[0]} and {x.shape[0]}")
         self.x_mean.copy_(x.mean(0))
         self.x_std.copy_(x.std(0).clamp_min(1e-6))
-        gen = torch.Generator(device=x.device).manual_seed(int(seed))
-        opt = torch.optim.Adam(self.flow.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-        losses = []
-        for _ in range(int(steps)):
-            idx = torch.randint(x.shape[0], (min(batch_size, x.shape[0]),), generator=gen, device=x.device)
-            loss = -self.log_prob(x[idx], t[idx]).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        return losses
+        return fit_nll(
+            self.flow.parameters(),
+            lambda idx: -self.log_prob(x[idx], t[idx]).mean(),
+            x.shape[0],
+            steps,
+            batch_size,
+            lr,
+            seed,
+            x.device,
+        )

@@ -96,6 +96,31 @@ class LinearQuadraticMFG:
         return t
 
     # ------------------------------------------------------------ exact pieces
+    def _terminal_cost(self, m_T: torch.Tensor):
+        eye = torch.eye(self.d, dtype=F64)
+        P = (self.cX + self.cM) * eye
+        p = self.cX * self.x_target + self.cM * m_T
+        q = self.cX * self.x_target @ self.x_target + self.cM * m_T @ m_T
+        return P, p, q
+
+    def _backstep(self, Pn, pn, qn, K, k, c, m):
+        """Cost to go at ``t`` of ``a = -K x + k`` given the cost to go ``(Pn, pn, qn)`` at ``t + 1``."""
+        M = self.A - self.B @ K
+        w = self.B @ k + c
+        eye = torch.eye(self.d, dtype=F64)
+        P = (self.cX + self.cM) * eye + self.cA * K.T @ K + M.T @ Pn @ M
+        p = self.cX * self.x_target + self.cM * m + self.cA * K.T @ k + M.T @ (pn - Pn @ w)
+        q = (
+            self.cX * self.x_target @ self.x_target
+            + self.cM * m @ m
+            + self.cA * k @ k
+            + w @ Pn @ w
+            - 2 * pn @ w
+            + qn
+            + self.noise_std**2 * torch.trace(Pn)
+        )
+        return P, p, q
+
     def best_response(self, mean_path: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list]:
         """Riccati recursion against ``mean_path`` (``(T+1, d)``): gains ``K``, offsets ``k`` and the cost-to-go.
 
@@ -104,64 +129,30 @@ class LinearQuadraticMFG:
         """
         d, T = self.d, self.T
         eye = torch.eye(d, dtype=F64)
-        A, B, c = self.A, self.B, (self.Abar @ mean_path.T).T  # c_t = Abar mubar_t
+        B, c = self.B, (self.Abar @ mean_path.T).T  # c_t = Abar mubar_t
         P = torch.empty(T + 1, d, d, dtype=F64)
         p = torch.empty(T + 1, d, dtype=F64)
         q = torch.empty(T + 1, dtype=F64)
         K = torch.empty(T, d, d, dtype=F64)
         k = torch.empty(T, d, dtype=F64)
-        w2 = self.cX + self.cM
-        P[T] = w2 * eye
-        p[T] = self.cX * self.x_target + self.cM * mean_path[T]
-        q[T] = self.cX * self.x_target @ self.x_target + self.cM * mean_path[T] @ mean_path[T]
-        s2 = self.noise_std**2
+        P[T], p[T], q[T] = self._terminal_cost(mean_path[T])
         for t in range(T - 1, -1, -1):
-            Pn, pn = P[t + 1], p[t + 1]
-            G = self.cA * eye + B.T @ Pn @ B
-            K[t] = torch.linalg.solve(G, B.T @ Pn @ A)
-            k[t] = torch.linalg.solve(G, B.T @ (pn - Pn @ c[t]))
-            M = A - B @ K[t]
-            w = B @ k[t] + c[t]
-            P[t] = w2 * eye + self.cA * K[t].T @ K[t] + M.T @ Pn @ M
-            p[t] = self.cX * self.x_target + self.cM * mean_path[t] + self.cA * K[t].T @ k[t] + M.T @ (pn - Pn @ w)
-            q[t] = (
-                self.cX * self.x_target @ self.x_target
-                + self.cM * mean_path[t] @ mean_path[t]
-                + self.cA * k[t] @ k[t]
-                + w @ Pn @ w
-                - 2 * pn @ w
-                + q[t + 1]
-                + s2 * torch.trace(Pn)
-            )
+            G = self.cA * eye + B.T @ P[t + 1] @ B
+            K[t] = torch.linalg.solve(G, B.T @ P[t + 1] @ self.A)
+            k[t] = torch.linalg.solve(G, B.T @ (p[t + 1] - P[t + 1] @ c[t]))
+            P[t], p[t], q[t] = self._backstep(P[t + 1], p[t + 1], q[t + 1], K[t], k[t], c[t], mean_path[t])
         return K, k, P, [p, q]
 
     def policy_cost(self, K: torch.Tensor, k: torch.Tensor, mean_path: torch.Tensor):
         """Cost to go ``(P, p, q)`` of the affine policy ``(K, k)`` against ``mean_path``."""
         d, T = self.d, self.T
-        eye = torch.eye(d, dtype=F64)
-        A, B, c = self.A, self.B, (self.Abar @ mean_path.T).T
+        c = (self.Abar @ mean_path.T).T
         P = torch.empty(T + 1, d, d, dtype=F64)
         p = torch.empty(T + 1, d, dtype=F64)
         q = torch.empty(T + 1, dtype=F64)
-        w2 = self.cX + self.cM
-        P[T] = w2 * eye
-        p[T] = self.cX * self.x_target + self.cM * mean_path[T]
-        q[T] = self.cX * self.x_target @ self.x_target + self.cM * mean_path[T] @ mean_path[T]
+        P[T], p[T], q[T] = self._terminal_cost(mean_path[T])
         for t in range(T - 1, -1, -1):
-            Pn, pn = P[t + 1], p[t + 1]
-            M = A - B @ K[t]
-            w = B @ k[t] + c[t]
-            P[t] = w2 * eye + self.cA * K[t].T @ K[t] + M.T @ Pn @ M
-            p[t] = self.cX * self.x_target + self.cM * mean_path[t] + self.cA * K[t].T @ k[t] + M.T @ (pn - Pn @ w)
-            q[t] = (
-                self.cX * self.x_target @ self.x_target
-                + self.cM * mean_path[t] @ mean_path[t]
-                + self.cA * k[t] @ k[t]
-                + w @ Pn @ w
-                - 2 * pn @ w
-                + q[t + 1]
-                + self.noise_std**2 * torch.trace(Pn)
-            )
+            P[t], p[t], q[t] = self._backstep(P[t + 1], p[t + 1], q[t + 1], K[t], k[t], c[t], mean_path[t])
         return P, p, q
 
     def mean_path(self, K: torch.Tensor, k: torch.Tensor) -> torch.Tensor:

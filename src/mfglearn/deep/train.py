@@ -1,0 +1,33 @@
+"""The minibatch maximum-likelihood loop shared by the flow and behavioural cloning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+
+def fit_nll(
+    params,
+    nll: Callable[[torch.Tensor], torch.Tensor],
+    n: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device=None,
+) -> list[float]:
+    """Adam with a cosine schedule on ``nll(batch_indices)`` (mean negative log-likelihood); returns the losses."""
+    gen = torch.Generator(device=device).manual_seed(int(seed))
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    losses = []
+    for _ in range(int(steps)):
+        idx = torch.randint(n, (min(batch_size, n),), generator=gen, device=device)
+        loss = nll(idx)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return losses
