@@ -48,12 +48,18 @@ def solve(
         if solver != "fixed_point":
             raise ValidationError(f"the meeting game is solved with 'fixed_point', not {solver!r}")
         return game.solve(**hyperparameters)
+    from mfglearn.games.continuous import ContinuousMFG
     from mfglearn.games.lq import LinearQuadraticMFG
 
     if isinstance(game, LinearQuadraticMFG):
         raise ValidationError(
             f"{game!r} is a continuous game; the tabular solvers need a FiniteMFG. "
             "Its equilibrium is game.exact_solution(); use lq_discrete for a tabular version"
+        )
+    if isinstance(game, ContinuousMFG):
+        raise ValidationError(
+            f"game {game.name!r} is continuous; the tabular solvers need a FiniteMFG "
+            "(simulate policies with game.simulate(policy, n_agents))"
         )
     cls = get_solver(solver)
     if getattr(cls, "is_mfc", False):  # mean-field control: the planner's problem, an MFCResult

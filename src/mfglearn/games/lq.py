@@ -219,6 +219,28 @@ class LinearQuadraticMFG:
         ret -= self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mbar) ** 2).sum(1)
         return ret
 
+    def as_continuous(self):
+        """The same game as a :class:`~mfglearn.games.continuous.ContinuousMFG` (float64, batched)."""
+        from mfglearn.games.continuous import ContinuousMFG
+
+        def drift(t, x, a, mf):
+            return x @ self.A.T + a @ self.B.T + mf.mean() @ self.Abar.T
+
+        def reward(t, x, a, mf):
+            gap = x - mf.mean()
+            return -(self.cX * ((x - self.x_target) ** 2).sum(1) + self.cA * (a**2).sum(1) + self.cM * (gap**2).sum(1))
+
+        def terminal(x, mf):
+            return -(self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mf.mean()) ** 2).sum(1))
+
+        def initial(n, gen):
+            return self.init_mean + self.init_std * torch.randn(n, self.d, generator=gen, dtype=F64)
+
+        return ContinuousMFG(
+            self.d, self.d, self.T, drift, reward, initial, noise_std=self.noise_std, terminal_reward=terminal,
+            name="lq", params=self.params,
+        )  # fmt: skip
+
     def __repr__(self) -> str:
         return f"LinearQuadraticMFG(d={self.d}, T={self.T})"
 

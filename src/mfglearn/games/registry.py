@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, cooperative, crowd, lq, markets, meeting, mfglib_envs, openspiel
+from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting, mfglib_envs, openspiel
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ for _id, _fn in [
     ("sis", classic.sis),
     ("meeting", meeting.meeting),
     ("lq", lq.lq),
+    ("four_rooms_exploration", continuous.four_rooms_exploration),
+    ("beach_bar_continuous", continuous.beach_bar_continuous),
     ("ad_auction", markets.ad_auction),
     ("equilibrium_price", markets.equilibrium_price),
     ("congestion", cooperative.congestion),
