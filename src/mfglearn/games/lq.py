@@ -223,15 +223,18 @@ class LinearQuadraticMFG:
         """The same game as a :class:`~mfglearn.games.continuous.ContinuousMFG` (float64, batched)."""
         from mfglearn.games.continuous import ContinuousMFG
 
+        # everything follows the agents' dtype (float64 for exact checks, float32 for deep RL)
         def drift(t, x, a, mf):
-            return x @ self.A.T + a @ self.B.T + mf.mean() @ self.Abar.T
+            return x @ self.A.to(x).T + a @ self.B.to(x).T + mf.mean().to(x) @ self.Abar.to(x).T
 
         def reward(t, x, a, mf):
-            gap = x - mf.mean()
-            return -(self.cX * ((x - self.x_target) ** 2).sum(1) + self.cA * (a**2).sum(1) + self.cM * (gap**2).sum(1))
+            gap = x - mf.mean().to(x)
+            target = self.x_target.to(x)
+            return -(self.cX * ((x - target) ** 2).sum(1) + self.cA * (a**2).sum(1) + self.cM * (gap**2).sum(1))
 
         def terminal(x, mf):
-            return -(self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mf.mean()) ** 2).sum(1))
+            target = self.x_target.to(x)
+            return -(self.cX * ((x - target) ** 2).sum(1) + self.cM * ((x - mf.mean().to(x)) ** 2).sum(1))
 
         def initial(n, gen):
             return self.init_mean + self.init_std * torch.randn(n, self.d, generator=gen, dtype=F64)
