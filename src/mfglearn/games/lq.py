@@ -225,12 +225,13 @@ class LinearQuadraticMFG:
 
         # everything follows the agents' dtype (float64 for exact checks, float32 for deep RL)
         def drift(t, x, a, mf):
-            return x @ self.A.to(x).T + a @ self.B.to(x).T + mf.mean().to(x) @ self.Abar.to(x).T
+            return x @ self.A.to(x).T + a.to(x) @ self.B.to(x).T + mf.mean().to(x) @ self.Abar.to(x).T
 
         def reward(t, x, a, mf):
             gap = x - mf.mean().to(x)
             target = self.x_target.to(x)
-            return -(self.cX * ((x - target) ** 2).sum(1) + self.cA * (a**2).sum(1) + self.cM * (gap**2).sum(1))
+            cost = self.cX * ((x - target) ** 2).sum(1) + self.cA * (a.to(x) ** 2).sum(1) + self.cM * (gap**2).sum(1)
+            return -cost
 
         def terminal(x, mf):
             target = self.x_target.to(x)
