@@ -24,20 +24,10 @@ from pathlib import Path
 import torch
 
 import mfglearn
+from mfglearn.games.mfglib_envs import MFGLIB_NAMES
 from mfglearn.runs.io import atomic_write_json
 
-ENVS = [
-    "beach_bar",
-    "building_evacuation",
-    "conservative_treasure_hunting",
-    "crowd_motion",
-    "equilibrium_price",
-    "left_right",
-    "linear_quadratic",
-    "random_linear",
-    "rock_paper_scissors",
-    "susceptible_infected",
-]
+ENVS = MFGLIB_NAMES
 
 
 def run_mfglib(env, alg, iterations: int, opt_einsum: bool) -> tuple[float, float]:

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import mfglearn
+from mfglearn.games.mfglib_envs import MFGLIB_NAMES
 
 pytest.importorskip("mfglib")
 import mfglib.alg  # noqa: E402,F401  (imported first: mfglib.scoring alone hits a circular import)
@@ -13,18 +14,7 @@ from mfglib.scoring import exploitability_score  # noqa: E402
 
 pytestmark = pytest.mark.peer
 
-ENVS = [
-    "beach_bar",
-    "building_evacuation",
-    "conservative_treasure_hunting",
-    "crowd_motion",
-    "equilibrium_price",
-    "left_right",
-    "linear_quadratic",
-    "random_linear",
-    "rock_paper_scissors",
-    "susceptible_infected",
-]
+ENVS = MFGLIB_NAMES
 SMALL = {"building_evacuation": dict(n_floor=3, floor_l=5, floor_w=5), "crowd_motion": dict(torus_l=8, torus_w=8)}
 
 

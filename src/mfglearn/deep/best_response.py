@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from mfglearn.deep.cloning import GaussianPolicy
+from mfglearn.deep.train import mlp
 from mfglearn.errors import ValidationError
 
 
@@ -92,11 +93,7 @@ def ppo_best_response(
         policy = GaussianPolicy(game.state_dim, game.action_dim, T, hidden)
         with torch.no_grad():
             policy.net[-1].bias[game.action_dim :] = math.log(init_std)
-    layers, width = [], game.state_dim + 1
-    for h in hidden:
-        layers += [torch.nn.Linear(width, h), torch.nn.SiLU()]
-        width = h
-    value_net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+    value_net = mlp(game.state_dim + 1, 1, hidden)
     opt = torch.optim.Adam(policy.net.parameters(), lr=lr)
     vopt = torch.optim.Adam(value_net.parameters(), lr=3 * lr)
     history: dict[str, list[float]] = {"iteration": [], "return": []}

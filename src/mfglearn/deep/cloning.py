@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from mfglearn.deep.train import fit_nll
+from mfglearn.deep.train import fit_nll, mlp
 from mfglearn.errors import ValidationError
 
 
@@ -27,12 +27,7 @@ class GaussianPolicy(torch.nn.Module):
 
     def __init__(self, state_dim: int, action_dim: int, horizon: float, hidden=(64, 64)):
         super().__init__()
-        layers, width = [], state_dim + 1
-        for h in hidden:
-            layers += [torch.nn.Linear(width, h), torch.nn.SiLU()]
-            width = h
-        layers.append(torch.nn.Linear(width, 2 * action_dim))
-        self.net = torch.nn.Sequential(*layers)
+        self.net = mlp(state_dim + 1, 2 * action_dim, hidden)
         self.action_dim, self.horizon = int(action_dim), float(horizon)
         self.register_buffer("x_mean", torch.zeros(state_dim))
         self.register_buffer("x_std", torch.ones(state_dim))

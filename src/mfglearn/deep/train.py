@@ -7,6 +7,15 @@ from collections.abc import Callable
 import torch
 
 
+def mlp(inputs: int, outputs: int, hidden=(64, 64)) -> torch.nn.Sequential:
+    """``Linear -> SiLU`` layers of widths ``hidden``, then a linear output layer."""
+    layers, width = [], inputs
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.SiLU()]
+        width = h
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, outputs))
+
+
 def fit_nll(
     params,
     nll: Callable[[torch.Tensor], torch.Tensor],

@@ -42,7 +42,10 @@ class LQSolution:
 
 
 class LinearQuadraticMFG:
-    """The linear-quadratic mean-field game (see the module docstring); ``d = dim``."""
+    """Continuous linear-quadratic MFG, exact equilibrium (``exact_solution()``, ``exploitability_of_affine``).
+
+    See the module docstring for the model; ``d = dim``.
+    """
 
     def __init__(
         self,
@@ -249,19 +252,4 @@ class LinearQuadraticMFG:
         return f"LinearQuadraticMFG(d={self.d}, T={self.T})"
 
 
-def lq(
-    A=1.0,
-    B=1.0,
-    Abar=0.0,
-    cX: float = 1.0,
-    cA: float = 1.0,
-    cM: float = 1.0,
-    x_target=0.0,
-    noise_std: float = 0.5,
-    init_mean=1.0,
-    init_std: float = 0.5,
-    horizon: int = 10,
-    dim: int = 1,
-) -> LinearQuadraticMFG:
-    """Continuous linear-quadratic MFG, exact equilibrium (``exact_solution()``, ``exploitability_of_affine``)."""
-    return LinearQuadraticMFG(A, B, Abar, cX, cA, cM, x_target, noise_std, init_mean, init_std, horizon, dim)
+lq = LinearQuadraticMFG  # registry constructor: its signature and docstring describe the game

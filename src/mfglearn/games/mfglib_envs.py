@@ -537,3 +537,6 @@ ENVS = {
     "mfglib/rock_paper_scissors": rock_paper_scissors,
     "mfglib/susceptible_infected": susceptible_infected,
 }
+
+
+MFGLIB_NAMES = [gid.split("/", 1)[1] for gid in ENVS]  # MFGLib's own names, e.g. "beach_bar"
