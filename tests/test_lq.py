@@ -56,5 +56,27 @@ def test_bad_input():
     game = mfglearn.make("lq", horizon=3)
     with pytest.raises(ShapeError, match="one entry per time step"):
         game.exploitability_of_affine([1.0], [0.0])
-    with pytest.raises(ValidationError, match="continuous game"):
+    with pytest.raises(ValidationError, match="is continuous; solve it with .deda_fp."):
         mfglearn.solve(game, "fictitious_play")
+
+
+def test_exploitability_of_a_policy_function_agrees_with_the_affine_formula():
+    game = mfglearn.make("lq", Abar=0.3, x_target=1.0, horizon=6)
+    sol = game.exact_solution()
+
+    def affine(K, k):
+        return lambda t, x: -x.double() * K[t.long()][:, 0] + k[t.long()]
+
+    eq = game.exploitability_of_policy(affine(sol.K, sol.k), 50_000, seed=0)
+    assert abs(eq["exploitability"]) < 4 * eq["se"] + 1e-2  # the equilibrium: 0 up to Monte Carlo
+    torch.testing.assert_close(eq["mean_path"], sol.mean_path, atol=0.02, rtol=0)
+    K2 = sol.K + 0.3
+    exact = game.exploitability_of_affine(list(K2), list(sol.k))
+    est = game.exploitability_of_policy(affine(K2, sol.k), 50_000, seed=1)
+    assert exact > 0.1 and abs(est["exploitability"] - exact) < 4 * est["se"] + 1e-2
+    # the least-squares fit recovers an affine policy's gain and offset
+    Kf, kf = game.fit_affine(affine(K2, sol.k))
+    torch.testing.assert_close(Kf, K2, atol=1e-5, rtol=0)
+    torch.testing.assert_close(kf, sol.k, atol=1e-5, rtol=0)
+    with pytest.raises(ValidationError, match="non-finite actions"):
+        game.exploitability_of_policy(lambda t, x: torch.full_like(x, float("nan")), 100)

@@ -37,7 +37,8 @@ def solve(
     Returns a :class:`Result` with ``.policy``, ``.mean_field``, ``.value``,
     ``.exploitability`` and ``.history`` (for the mean-field control solvers ``mfc_*``,
     an :class:`~mfglearn.control.MFCResult` with the planner's ``.value`` and closed-loop
-    ``.policy``). Extra keyword arguments are the solver's hyperparameters (e.g.
+    ``.policy``; for continuous games and ``deda_fp`` / ``deep_fp_*``, a
+    :class:`~mfglearn.deep.deda_fp.DeepFPResult`). Extra keyword arguments are the solver's hyperparameters (e.g.
     ``learning_rate=0.1`` for ``mirror_descent``).
     """
     if isinstance(game, str):
@@ -51,17 +52,21 @@ def solve(
     from mfglearn.games.continuous import ContinuousMFG
     from mfglearn.games.lq import LinearQuadraticMFG
 
-    if isinstance(game, LinearQuadraticMFG):
-        raise ValidationError(
-            f"{game!r} is a continuous game; the tabular solvers need a FiniteMFG. "
-            "Its equilibrium is game.exact_solution(); use lq_discrete for a tabular version"
-        )
-    if isinstance(game, ContinuousMFG):
-        raise ValidationError(
-            f"game {game.name!r} is continuous; the tabular solvers need a FiniteMFG "
-            "(simulate policies with game.simulate(policy, n_agents))"
-        )
     cls = get_solver(solver)
+    continuous = isinstance(game, (ContinuousMFG, LinearQuadraticMFG))
+    if getattr(cls, "is_deep", False):  # deep fictitious play on a continuous game: a DeepFPResult
+        if not continuous:
+            raise ValidationError(
+                f"{solver!r} is for continuous games (lq, four_rooms_exploration, beach_bar_continuous); "
+                f"game {getattr(game, 'name', game)!r} is tabular: use e.g. 'fictitious_play'"
+            )
+        return cls(game, **_check_hparams(cls, hyperparameters)).solve(iterations, callback=callback)
+    if continuous:
+        extra = " (its exact equilibrium: game.exact_solution())" if isinstance(game, LinearQuadraticMFG) else ""
+        raise ValidationError(
+            f"game {game.name!r} is continuous; solve it with 'deda_fp', 'deep_fp_sampled' or 'deep_fp_average'"
+            f"{extra}; the tabular solvers need a FiniteMFG (e.g. lq_discrete)"
+        )
     if getattr(cls, "is_mfc", False):  # mean-field control: the planner's problem, an MFCResult
         return cls(game, **_check_hparams(cls, hyperparameters)).solve(iterations, callback=callback)
     return cls(game, **_check_hparams(cls, hyperparameters)).solve(

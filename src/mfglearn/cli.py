@@ -75,6 +75,9 @@ def _cmd_solve(args) -> int:
 
     mfglearn.set_threads(args.threads)
     progress = args.progress and not args.json
+    if args.resume and _deep_config(args.resume) is not None:
+        c = _deep_config(args.resume)
+        return _solve_deep(args, c["game"], c["solver"], c["iterations"], c["game_params"], c["solver_params"])
     if args.resume:
         result = rundir.resume_run(args.resume, progress=progress)
         out = args.resume
@@ -95,6 +98,8 @@ def _cmd_solve(args) -> int:
         solver_params = {**cfg.get("solver_params", {}), **set_solver}
         if getattr(mfglearn.get_solver(solver), "is_mfc", False):
             return _solve_mfc(args, game_id, solver, iterations, game_params, solver_params)
+        if getattr(mfglearn.get_solver(solver), "is_deep", False):
+            return _solve_deep(args, game_id, solver, iterations, game_params, solver_params)
         if args.out:
             result = rundir.run(
                 game_id,
@@ -162,6 +167,58 @@ def _solve_mfc(args, game_id: str, solver: str, iterations: int, game_params: di
     return 0
 
 
+def _deep_config(run_dir: str) -> dict | None:
+    from pathlib import Path
+
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        return None
+    config = json.loads(path.read_text())
+    return config if config.get("deep") else None
+
+
+def _solve_deep(args, game_id: str, solver: str, iterations: int, game_params: dict, solver_params: dict) -> int:
+    """Deep fictitious play on a continuous game: checkpoints every iteration into --out, resumable."""
+    from pathlib import Path
+
+    import mfglearn
+    from mfglearn.runs.io import atomic_write_json
+
+    out = Path(args.resume or args.out) if (args.resume or args.out) else None
+    game = mfglearn.make(game_id, **game_params)
+    if out is not None:
+        config = dict(game=game_id, solver=solver, iterations=iterations, deep=True)
+        atomic_write_json(out / "config.json", {**config, "game_params": game_params, "solver_params": solver_params})
+    cls = mfglearn.get_solver(solver)
+    solver_obj = cls(game, **mfglearn._check_hparams(cls, solver_params))
+    quiet = args.json
+
+    def report(k, r):
+        if not quiet:
+            h = r.history
+            ex = h["exact_exploitability"][-1]
+            ex = f"  exact exploitability {ex:.4f}" if ex is not None else ""
+            br = h["br_return"][-1]
+            print(f"iteration {k + 1:4d}  best-response return {br:10.4f}{ex}  {h['seconds'][-1]:7.1f}s")
+
+    result = solver_obj.solve(iterations, callback=report, checkpoint=out)
+    summary = result.summary()
+    if out is not None:
+        result.save(out)
+        atomic_write_json(out / "summary.json", summary)
+        summary["run_dir"] = str(out)
+        if not args.no_plots:
+            try:
+                from mfglearn.viz.continuous import plot_density_snapshots
+
+                g = game.as_continuous() if hasattr(game, "as_continuous") else game
+                plot_density_snapshots(g, result, out / "plots" / "density.png", n_agents=2000)
+            except ImportError:
+                print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
+    print(json.dumps(summary) if args.json else f"{solver} on {game_id}: {summary}")
+    return 0
+
+
 def _cmd_compare(args) -> int:
     from pathlib import Path
 
@@ -194,6 +251,15 @@ def _cmd_compare(args) -> int:
 def _cmd_show(args) -> int:
     from mfglearn.runs.rundir import load_run
 
+    deep = _deep_config(args.run_dir)
+    if deep is not None:  # a deep fictitious-play run: its summary
+        from pathlib import Path
+
+        summary = Path(args.run_dir) / "summary.json"
+        print(f"run        {args.run_dir}\ngame       {deep['game']} {deep.get('game_params') or ''}")
+        print(f"solver     {deep['solver']} {deep.get('solver_params') or ''}")
+        print(summary.read_text() if summary.exists() else "not finished: resume with --resume")
+        return 0
     d = load_run(args.run_dir)
     c, s = d["config"], d["summary"] or {}
     print(f"run        {args.run_dir}")
@@ -213,6 +279,16 @@ def _cmd_plot(args) -> int:
     from mfglearn.runs.rundir import load_run
     from mfglearn.viz import animate_grid, plot_grid_density, plot_histories, plot_line_density, plot_policy_arrows
 
+    if _deep_config(args.run_dir) is not None:
+        from mfglearn.deep.deda_fp import DeepFPResult
+        from mfglearn.viz.continuous import plot_density_snapshots
+
+        c = _deep_config(args.run_dir)
+        game = mfglearn.make(c["game"], **c.get("game_params", {}))
+        game = game.as_continuous() if hasattr(game, "as_continuous") else game
+        result = DeepFPResult.load(args.run_dir)
+        print(plot_density_snapshots(game, result, Path(args.run_dir) / "plots" / "density.png"))
+        return 0
     d = load_run(args.run_dir)
     if not d["history"]:
         raise MFGError(f"{args.run_dir} has no history yet; finish it with 'mfglearn solve --resume {args.run_dir}'")

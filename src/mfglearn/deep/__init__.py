@@ -1,8 +1,13 @@
-"""Deep building blocks for continuous mean-field games (float32 by default, any device).
+"""Deep methods for continuous mean-field games (float32 by default, any torch device).
 
 * :class:`~mfglearn.deep.flows.TimeFlow`: time-conditioned normalizing flow for a
   mean-field flow ``mu_t(x)`` (zuko; neural spline flow or RealNVP), fitted by maximum likelihood;
 * :class:`~mfglearn.deep.cloning.GaussianPolicy` and
   :func:`~mfglearn.deep.cloning.behavioural_cloning`: a time-conditioned Gaussian policy
-  fitted to ``(t, x, a)`` samples by negative log-likelihood (DEDA-FP's average policy).
+  fitted to ``(t, x, a)`` samples by negative log-likelihood (DEDA-FP's average policy);
+* :mod:`~mfglearn.deep.best_response`: SAC and PPO best responses over a batch of agents
+  against a frozen mean-field flow;
+* :mod:`~mfglearn.deep.deda_fp`: DEDA-FP and the two baselines (``deep_fp_sampled``,
+  ``deep_fp_average``), exploitability (fresh best response; exact on ``lq``), checkpoints;
+  registered as solvers in :mod:`~mfglearn.deep.solvers`.
 """

@@ -19,37 +19,65 @@ from mfglearn.errors import ValidationError
 class GaussianPolicy(torch.nn.Module):
     """``a ~ N(m(t, x), diag(s(t, x))^2)`` with an MLP on ``(t / horizon, x)``.
 
+    With ``bound``, actions are squashed: ``a = bound * tanh(u)``, ``u ~ N(m, s^2)`` (SAC's
+    bounded actions; log-probabilities include the change of variables).
+
     Args:
         state_dim, action_dim: dimensions.
         horizon: largest time (for input scaling).
         hidden: hidden layer sizes.
+        bound: optional action bound for tanh squashing.
     """
 
-    def __init__(self, state_dim: int, action_dim: int, horizon: float, hidden=(64, 64)):
+    def __init__(self, state_dim: int, action_dim: int, horizon: float, hidden=(64, 64), bound: float | None = None):
         super().__init__()
         self.net = mlp(state_dim + 1, 2 * action_dim, hidden)
         self.action_dim, self.horizon = int(action_dim), float(horizon)
+        self.bound = None if bound is None else float(bound)
         self.register_buffer("x_mean", torch.zeros(state_dim))
         self.register_buffer("x_std", torch.ones(state_dim))
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log standard deviation, each ``(N, action_dim)``."""
+        """Mean and log standard deviation of the (pre-squash) Gaussian, each ``(N, action_dim)``."""
         inp = torch.cat([t.reshape(-1, 1).to(x.dtype) / self.horizon, (x - self.x_mean) / self.x_std], -1)
         out = self.net(inp)
         mean, log_std = out.split(self.action_dim, -1)
         return mean, log_std.clamp(-10.0, 3.0)
 
+    def _squash_logdet(self, u: torch.Tensor) -> torch.Tensor:
+        # log |d(bound * tanh u)/du|, written stably
+        return (math.log(self.bound) + 2 * (math.log(2.0) - u - torch.nn.functional.softplus(-2 * u))).sum(-1)
+
     def log_prob(self, t: torch.Tensor, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """``log pi(a | t, x)``: ``(N,)``."""
         mean, log_std = self(t, x)
-        z = (a - mean) / log_std.exp()
-        return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        u = a if self.bound is None else torch.atanh((a / self.bound).clamp(-1 + 1e-6, 1 - 1e-6))
+        z = (u - mean) / log_std.exp()
+        lp = (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        return lp if self.bound is None else lp - self._squash_logdet(u)
+
+    def sample(
+        self, t: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised sample ``a (N, action_dim)`` and its ``log pi(a | t, x)`` ``(N,)``."""
+        mean, log_std = self(t, x)
+        eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+        u = mean + log_std.exp() * eps
+        lp = (-0.5 * eps**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        if self.bound is None:
+            return u, lp
+        return self.bound * torch.tanh(u), lp - self._squash_logdet(u)
+
+    @torch.no_grad()
+    def mean_action(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The deterministic action (the Gaussian's mean, squashed if bounded): ``(N, action_dim)``."""
+        mean, _ = self(t, x)
+        return mean if self.bound is None else self.bound * torch.tanh(mean)
 
     @torch.no_grad()
     def act(self, t: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample actions ``(N, action_dim)``."""
-        mean, log_std = self(t, x)
-        return mean + log_std.exp() * torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+        return self.sample(t, x, generator)[0]
 
 
 def behavioural_cloning(

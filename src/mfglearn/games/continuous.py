@@ -94,6 +94,10 @@ class ContinuousMFG:
         walls: rectangles ``(x0, y0, x1, y1)`` agents cannot enter (2-D games).
         action_bound: actions are clipped to ``[-action_bound, action_bound]`` (``None``: unclipped).
         name: identifier.
+        params: the constructor's parameters (for results on disk).
+        model: an analytic model the game was built from (e.g. the
+            :class:`~mfglearn.games.lq.LinearQuadraticMFG` behind ``lq.as_continuous()``), used for
+            exact checks such as exact exploitability.
     """
 
     state_dim: int
@@ -110,6 +114,7 @@ class ContinuousMFG:
     action_bound: float | None = None
     name: str = "continuous"
     params: dict = field(default_factory=dict)
+    model: object = None
 
     def __post_init__(self):
         if int(self.horizon) != self.horizon or self.horizon < 1:
@@ -153,10 +158,13 @@ class ContinuousMFG:
         inside = ((x.unsqueeze(1) > lo) & (x.unsqueeze(1) < hi)) | (d.abs() >= 1e-12)
         return ((enter < leave) & (leave > 0) & (enter < 1) & inside.all(-1)).any(1)
 
+    def clip_action(self, a: torch.Tensor) -> torch.Tensor:
+        """Actions as played: clipped to ``[-action_bound, action_bound]`` when the game bounds them."""
+        return a if self.action_bound is None else a.clamp(-self.action_bound, self.action_bound)
+
     def step(self, t: int, x: torch.Tensor, a: torch.Tensor, mf: MeanField, generator=None) -> torch.Tensor:
         """Next states ``(N, d)`` of agents at ``x`` playing ``a`` against ``mf``."""
-        if self.action_bound is not None:
-            a = a.clamp(-self.action_bound, self.action_bound)
+        a = self.clip_action(a)
         nxt = self.drift(t, x, a, mf)
         if self.noise_std > 0:
             nxt = nxt + self.noise_std * torch.randn(nxt.shape, generator=generator, dtype=nxt.dtype, device=nxt.device)
@@ -166,24 +174,24 @@ class ContinuousMFG:
             nxt = torch.where(self.crosses_wall(x, nxt).unsqueeze(1), x, nxt)  # a wall stops the move
         return nxt
 
-    def simulate(self, policy: Callable, n_agents: int, seed: int = 0, bandwidth: float | None = None) -> Rollout:
+    def simulate(
+        self, policy: Callable, n_agents: int, seed: int = 0, bandwidth: float | None = None, device=None
+    ) -> Rollout:
         """``n_agents`` agents playing ``policy(t, x) -> a`` against their own empirical mean field."""
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator(device=device or "cpu").manual_seed(int(seed))
         x = self.initial(n_agents, gen)
         T = int(self.horizon)
         states = [x]
         actions, rewards = [], []
         for t in range(T):
             mf = MeanField(x, bandwidth)
-            a = policy(torch.full((x.shape[0],), float(t), dtype=x.dtype), x)
-            if self.action_bound is not None:
-                a = a.clamp(-self.action_bound, self.action_bound)
+            a = self.clip_action(policy(torch.full((x.shape[0],), float(t), dtype=x.dtype, device=x.device), x))
             rewards.append(self.reward(t, x, a, mf))
             x = self.step(t, x, a, mf, gen)
             actions.append(a)
             states.append(x)
         mf = MeanField(x, bandwidth)
-        rewards.append(self.terminal_reward(x, mf) if self.terminal_reward else torch.zeros(x.shape[0], dtype=x.dtype))
+        rewards.append(self.terminal_reward(x, mf) if self.terminal_reward else torch.zeros_like(x[:, 0]))
         return Rollout(torch.stack(states), torch.stack(actions), torch.stack(rewards))
 
 
@@ -191,8 +199,8 @@ def four_rooms_exploration(
     horizon: int = 40,
     speed: float = 0.05,
     noise_std: float = 0.01,
-    cA: float = 1.0,
-    cM: float = 0.1,
+    cA: float = 0.1,
+    cM: float = 1.0,
     eps: float = 1e-3,
     door: float = 0.1,
     wall: float = 0.02,
@@ -201,7 +209,9 @@ def four_rooms_exploration(
 
     Agents choose a velocity ``v`` (each coordinate clipped to ``speed``):
     ``x' = x + v + noise``; reward ``-cA |v / speed|^2 - cM log(mu_t(x) + eps)``, so the
-    population spreads out (maximises entropy) at a cost of motion. Walls of thickness
+    population spreads out (maximises entropy) at a cost of motion; the defaults make
+    spreading worth it (full speed costs ``2 cA = 0.2`` per step, leaving a crowd 100 times
+    denser than uniform gains ``cM log 100 = 4.6``). Walls of thickness
     ``wall`` cross at the centre with doors of width ``door`` in each, and agents start
     in the bottom-left room near the corner.
     """
@@ -222,7 +232,7 @@ def four_rooms_exploration(
         return -cA * ((v / speed) ** 2).sum(1) - cM * torch.log(mf.density(x) + eps)
 
     def initial(n, gen):
-        return 0.05 + 0.1 * torch.rand(n, 2, generator=gen)
+        return 0.05 + 0.1 * torch.rand(n, 2, generator=gen, device=gen.device)
 
     return ContinuousMFG(
         2, 2, horizon, drift, reward, initial, noise_std=noise_std, low=0.0, high=1.0, walls=walls,
@@ -254,7 +264,7 @@ def beach_bar_continuous(
         return -cD * (x[:, 0] - bar).abs() - cA * ((v / speed) ** 2).sum(1) - cM * torch.log(mf.density(x) + eps)
 
     def initial(n, gen):
-        return torch.rand(n, 1, generator=gen)
+        return torch.rand(n, 1, generator=gen, device=gen.device)
 
     return ContinuousMFG(
         1, 1, horizon, drift, reward, initial, noise_std=noise_std, low=0.0, high=1.0, action_bound=speed,

@@ -202,15 +202,70 @@ class LinearQuadraticMFG:
         _, _, Pb, (pb, qb) = self.best_response(m)
         return self.initial_value(Pb, pb, qb) - self.initial_value(P, p, q)
 
+    def exploitability_of_policy(self, policy, n_agents: int = 100_000, seed: int = 0) -> dict:
+        """Exploitability of any policy ``policy(t, x) -> a`` (``t (N,)``, ``x (N, d)``; e.g. a network's).
+
+        The population's mean path is simulated with ``n_agents`` agents; against it the best
+        response's value is exact (Riccati) and the policy's value is the agents' mean return.
+        Returns ``exploitability``, its Monte-Carlo standard error ``se``, ``policy_value``,
+        ``best_response_value`` and ``mean_path`` ``(T+1, d)``.
+        """
+        with torch.no_grad():
+            return self._exploitability_of_policy(policy, n_agents, seed)
+
+    def _exploitability_of_policy(self, policy, n_agents: int, seed: int) -> dict:
+        ret, m = self._rollout(policy, n_agents, seed)
+        _, _, Pb, (pb, qb) = self.best_response(m)
+        v_br = self.initial_value(Pb, pb, qb)
+        v_pi = float(ret.mean())
+        return dict(
+            exploitability=v_br - v_pi,
+            se=float(ret.std() / n_agents**0.5),
+            policy_value=v_pi,
+            best_response_value=v_br,
+            mean_path=m,
+        )
+
+    def fit_affine(self, policy, n_points: int = 256, spread: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Least-squares affine fit ``a ~ -K_t x + k_t`` of ``policy(t, x)`` on points around the mean path.
+
+        Returns ``(K (T, d, d), k (T, d))``: the policy's gain and offset, comparable with
+        :meth:`exact_solution`'s.
+        """
+        sol = self.exact_solution()
+        gen = torch.Generator().manual_seed(0)
+        std = max(self.init_std, self.noise_std, 1e-3) * spread
+        K = torch.empty(self.T, self.d, self.d, dtype=F64)
+        k = torch.empty(self.T, self.d, dtype=F64)
+        for t in range(self.T):
+            x = sol.mean_path[t] + std * (torch.rand(n_points, self.d, generator=gen, dtype=F64) - 0.5)
+            a = torch.as_tensor(policy(torch.full((n_points,), float(t)), x.float())).to(F64).reshape(n_points, self.d)
+            X = torch.cat([x, torch.ones(n_points, 1, dtype=F64)], 1)
+            coef = torch.linalg.lstsq(X, a).solution  # (d + 1, d)
+            K[t], k[t] = -coef[: self.d].T, coef[self.d]
+        return K, k
+
     # --------------------------------------------------------------- simulation
     def simulate(self, K: torch.Tensor, k: torch.Tensor, n_agents: int, seed: int = 0) -> torch.Tensor:
         """Monte-Carlo returns ``(n_agents,)`` of agents playing ``(K, k)`` (mean field from the empirical mean)."""
+        return self._rollout(lambda t, x: -x @ K[int(t[0])].T + k[int(t[0])], n_agents, seed, F64)[0]
+
+    def _rollout(self, policy, n_agents: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``(n_agents,)`` and the empirical mean path ``(T+1, d)`` of agents playing ``policy(t, x)``.
+
+        The policy sees states in ``dtype`` (float32 for networks); the dynamics run in float64.
+        """
         gen = torch.Generator().manual_seed(int(seed))
         x = self.init_mean + self.init_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
         ret = torch.zeros(n_agents, dtype=F64)
+        means = []
         for t in range(self.T):
             mbar = x.mean(0)
-            a = -x @ K[t].T + k[t]
+            means.append(mbar)
+            a = policy(torch.full((n_agents,), float(t)), x.to(dtype))
+            a = torch.as_tensor(a).to(F64).reshape(n_agents, self.d)
+            if not bool(torch.isfinite(a).all()):
+                raise ValidationError(f"the policy returned non-finite actions at t={t}")
             ret -= (
                 self.cX * ((x - self.x_target) ** 2).sum(1)
                 + self.cA * (a**2).sum(1)
@@ -219,8 +274,9 @@ class LinearQuadraticMFG:
             eps = self.noise_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
             x = x @ self.A.T + a @ self.B.T + mbar @ self.Abar.T + eps
         mbar = x.mean(0)
+        means.append(mbar)
         ret -= self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mbar) ** 2).sum(1)
-        return ret
+        return ret, torch.stack(means)
 
     def as_continuous(self):
         """The same game as a :class:`~mfglearn.games.continuous.ContinuousMFG` (float64, batched)."""
@@ -241,11 +297,12 @@ class LinearQuadraticMFG:
             return -(self.cX * ((x - target) ** 2).sum(1) + self.cM * ((x - mf.mean().to(x)) ** 2).sum(1))
 
         def initial(n, gen):
-            return self.init_mean + self.init_std * torch.randn(n, self.d, generator=gen, dtype=F64)
+            eps = torch.randn(n, self.d, generator=gen, dtype=F64, device=gen.device)
+            return self.init_mean.to(eps) + self.init_std * eps
 
         return ContinuousMFG(
             self.d, self.d, self.T, drift, reward, initial, noise_std=self.noise_std, terminal_reward=terminal,
-            name="lq", params=self.params,
+            name="lq", params=self.params, model=self,
         )  # fmt: skip
 
     def __repr__(self) -> str:

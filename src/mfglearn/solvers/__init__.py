@@ -37,6 +37,9 @@ def _register_learners() -> None:
     from mfglearn.control import MFC_SOLVERS
 
     SOLVERS.update(MFC_SOLVERS)  # mean-field control: results are MFCResult, not Result
+    from mfglearn.deep.solvers import DEEP_SOLVERS
+
+    SOLVERS.update(DEEP_SOLVERS)  # continuous games: results are DeepFPResult
 
 
 def get_solver(name: str) -> type[Solver]:
