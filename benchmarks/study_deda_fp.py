@@ -34,6 +34,7 @@ from mfglearn.deep.deda_fp import (
     deep_fictitious_play,
     simulate_population,
 )
+from mfglearn.deep.flows import TimeFlow
 from mfglearn.games.continuous import MeanField
 from mfglearn.runs.io import atomic_write_json
 from mfglearn.viz._mpl import pyplot, save
@@ -178,9 +179,32 @@ def study_timing(n: int, repeats: int) -> None:
 
         return run
 
+    # the same population modelled by a RealNVP flow (affine couplings: one pass to sample)
+    gen = torch.Generator().manual_seed(1)
+    train = simulate_population(game, res["deda_fp"].policy, 4096, gen)
+    held = simulate_population(game, res["deda_fp"].policy, 4096, gen)
+    nvp = TimeFlow(2, T, kind="realnvp")
+    t_train = torch.arange(T + 1, dtype=torch.float32).repeat_interleave(4096)
+    nvp.fit(t_train, train.reshape(-1, 2), steps=1500, seed=0)
+    with torch.no_grad():
+        nll = {
+            name: float(-f.log_prob(held.reshape(-1, 2), t_train).mean())
+            for name, f in (("nsf", flow), ("realnvp", nvp))
+        }
+    print(f"held-out NLL of the average policy's population: NSF {nll['nsf']:.3f}, RealNVP {nll['realnvp']:.3f}")
+
+    def nvp_samples():
+        return nvp.sample(times)
+
+    def nvp_density():
+        x = nvp.sample(times)
+        with torch.no_grad():
+            return x, nvp.density(x, times)
+
     k = len(res["deep_fp_sampled"].policy.policies)
     rows = {
         "DEDA-FP (flow)": (flow_samples, flow_density),
+        "DEDA-FP (RealNVP flow)": (nvp_samples, nvp_density),
         f"Algo1 (simulate the mixture of {k} best responses)": (
             simulated(res["deep_fp_sampled"].policy, False),
             simulated(res["deep_fp_sampled"].policy, True),
@@ -192,17 +216,21 @@ def study_timing(n: int, repeats: int) -> None:
     }
     assert isinstance(res["deep_fp_sampled"].policy, MixturePolicy)
     out = {"n_trajectories": n, "horizon": T, "repeats": repeats, "threads": torch.get_num_threads(), "rows": {}}
+    out["held_out_nll"] = nll
     print(f"{n} population trajectories over T={T} (samples of mu_t; + densities at them), {repeats} repeats")
     for name, (f_s, f_d) in rows.items():
         ms, ss = _time(f_s, repeats)
         md, sd = _time(f_d, repeats)
         out["rows"][name] = {"samples": [ms, ss], "samples_and_density": [md, sd]}
         print(f"  {name:52s} samples {ms:7.3f} +- {ss:.3f} s   samples+density {md:7.3f} +- {sd:.3f} s")
-    base = out["rows"]["DEDA-FP (flow)"]
-    for name, row in out["rows"].items():
-        row["ratio_samples"] = row["samples"][0] / base["samples"][0]
-        row["ratio_samples_and_density"] = row["samples_and_density"][0] / base["samples_and_density"][0]
-        print(f"  {name:52s} x{row['ratio_samples']:.1f} (samples)  x{row['ratio_samples_and_density']:.1f} (+density)")
+    for flow_name in ("DEDA-FP (flow)", "DEDA-FP (RealNVP flow)"):
+        base = out["rows"][flow_name]
+        print(f"  time relative to {flow_name}:")
+        for name, row in out["rows"].items():
+            r_s = row["samples"][0] / base["samples"][0]
+            r_d = row["samples_and_density"][0] / base["samples_and_density"][0]
+            row[f"ratio_vs_{flow_name}"] = {"samples": r_s, "samples_and_density": r_d}
+            print(f"    {name:52s} x{r_s:.2f} (samples)  x{r_d:.2f} (+density)")
     atomic_write_json(OUT / "timing.json", out)
 
 

@@ -78,7 +78,11 @@ def test_target_exploitability_and_callback_stop():
     assert r.stopped == "callback" and seen == [1, 2, 3]
 
 
-MFG_SOLVERS = [n for n in mfglearn.list_solvers() if not getattr(get_solver(n), "is_mfc", False)]
+MFG_SOLVERS = [
+    n
+    for n in mfglearn.list_solvers()
+    if not (getattr(get_solver(n), "is_mfc", False) or getattr(get_solver(n), "is_deep", False))
+]
 
 
 @pytest.mark.parametrize("name", MFG_SOLVERS)
