@@ -161,13 +161,15 @@ def study_timing(n: int, repeats: int) -> None:
     flow = res["deda_fp"].flow
     times = torch.arange(T + 1, dtype=torch.float32).repeat_interleave(n)
 
-    def flow_samples():
-        return flow.sample(times)
+    def from_flow(f, density: bool):
+        def run():
+            x = f.sample(times)
+            if density:
+                with torch.no_grad():
+                    return x, f.density(x, times)
+            return x
 
-    def flow_density():
-        x = flow.sample(times)
-        with torch.no_grad():
-            return x, flow.density(x, times)
+        return run
 
     def simulated(policy, density: bool):
         def run():
@@ -193,18 +195,10 @@ def study_timing(n: int, repeats: int) -> None:
         }
     print(f"held-out NLL of the average policy's population: NSF {nll['nsf']:.3f}, RealNVP {nll['realnvp']:.3f}")
 
-    def nvp_samples():
-        return nvp.sample(times)
-
-    def nvp_density():
-        x = nvp.sample(times)
-        with torch.no_grad():
-            return x, nvp.density(x, times)
-
     k = len(res["deep_fp_sampled"].policy.policies)
     rows = {
-        "DEDA-FP (flow)": (flow_samples, flow_density),
-        "DEDA-FP (RealNVP flow)": (nvp_samples, nvp_density),
+        "DEDA-FP (flow)": (from_flow(flow, False), from_flow(flow, True)),
+        "DEDA-FP (RealNVP flow)": (from_flow(nvp, False), from_flow(nvp, True)),
         f"Algo1 (simulate the mixture of {k} best responses)": (
             simulated(res["deep_fp_sampled"].policy, False),
             simulated(res["deep_fp_sampled"].policy, True),
