@@ -293,7 +293,7 @@ def deep_fictitious_play(
         if state["hyperparameters"] != hp or state["game"] != (game.name, game.params):
             raise ValidationError(f"{ckpt} belongs to a different run (game or settings differ); use a new directory")
         gen = torch.Generator(device=device)
-        gen.set_state(state["generator"])
+        gen.set_state(state["generator"].cpu())  # generator states are CPU byte tensors on every device
         avg, flow, brs, br, memory = state["avg"], state["flow"], state["brs"], state["br"], state["memory"]
         history, start_k = state["history"], state["k"]
     else:
