@@ -80,6 +80,13 @@ def evaluate_policy(game, policy, mean_fields: list, n_agents: int = 10_000, see
     return float(ret.mean()), float(ret.std() / math.sqrt(n_agents))
 
 
+def _record_return(history: dict, it: int, game, policy, mean_fields, n_agents: int, gen) -> None:
+    """Append the deterministic policy's mean return (fresh episodes) to ``history``."""
+    _, _, r_eval, _ = rollout(game, policy, mean_fields, n_agents, gen, deterministic=True)
+    history["iteration"].append(it)
+    history["return"].append(float(r_eval.sum(0).mean()))
+
+
 def _check_flow(game, mean_fields):
     T = int(game.horizon)
     if len(mean_fields) != T + 1:
@@ -164,9 +171,7 @@ def ppo_best_response(
                 vloss.backward()
                 vopt.step()
         if eval_every and ((it + 1) % eval_every == 0 or it + 1 == iterations):
-            _, _, r_eval, _ = rollout(game, policy, mean_fields, eval_agents, gen, deterministic=True)
-            history["iteration"].append(it + 1)
-            history["return"].append(float(r_eval.sum(0).mean()))
+            _record_return(history, it + 1, game, policy, mean_fields, eval_agents, gen)
     return BestResponse(policy, value_net, history, "ppo")
 
 
@@ -299,9 +304,7 @@ def sac_best_response(
             aopt.step()
             critic.polyak(tau)
         if eval_every and ((it + 1) % eval_every == 0 or it + 1 == iterations):
-            _, _, r_eval, _ = rollout(game, policy, mean_fields, eval_agents, gen, deterministic=True)
-            history["iteration"].append(it + 1)
-            history["return"].append(float(r_eval.sum(0).mean()))
+            _record_return(history, it + 1, game, policy, mean_fields, eval_agents, gen)
     return BestResponse(policy, critic, history, "sac")
 
 

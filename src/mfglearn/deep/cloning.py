@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from mfglearn.deep.train import fit_nll, mlp
+from mfglearn.deep.train import fit_nll, mlp, standardise_
 from mfglearn.errors import ValidationError
 
 
@@ -95,8 +95,7 @@ def behavioural_cloning(
     a = a.reshape(a.shape[0], -1)
     if not (t.shape[0] == x.shape[0] == a.shape[0]):
         raise ValidationError(f"t, x and a need one entry per sample, got {t.shape[0]}, {x.shape[0]}, {a.shape[0]}")
-    policy.x_mean.copy_(x.mean(0))
-    policy.x_std.copy_(x.std(0).clamp_min(1e-6))
+    standardise_(policy.x_mean, policy.x_std, x)
     return fit_nll(
         policy.parameters(),
         lambda idx: -policy.log_prob(t[idx], x[idx], a[idx]).mean(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from mfglearn.deep.train import fit_nll
+from mfglearn.deep.train import fit_nll, standardise_
 from mfglearn.errors import ValidationError, missing_extra
 
 
@@ -77,8 +77,7 @@ class TimeFlow(torch.nn.Module):
         t = torch.as_tensor(t, dtype=self.x_mean.dtype, device=self.x_mean.device).reshape(-1)
         if x.shape[0] != t.shape[0]:
             raise ValidationError(f"t and x need one entry per sample, got {t.shape[0]} and {x.shape[0]}")
-        self.x_mean.copy_(x.mean(0))
-        self.x_std.copy_(x.std(0).clamp_min(1e-6))
+        standardise_(self.x_mean, self.x_std, x)
         return fit_nll(
             self.flow.parameters(),
             lambda idx: -self.log_prob(x[idx], t[idx]).mean(),

@@ -16,6 +16,12 @@ def mlp(inputs: int, outputs: int, hidden=(64, 64)) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers, torch.nn.Linear(width, outputs))
 
 
+def standardise_(mean_buf: torch.Tensor, std_buf: torch.Tensor, x: torch.Tensor) -> None:
+    """Store ``x``'s per-coordinate mean and standard deviation (floored at 1e-6) in a module's buffers."""
+    mean_buf.copy_(x.mean(0))
+    std_buf.copy_(x.std(0).clamp_min(1e-6))
+
+
 def fit_nll(
     params,
     nll: Callable[[torch.Tensor], torch.Tensor],
