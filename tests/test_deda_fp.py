@@ -113,6 +113,8 @@ def test_bad_input():
         deep_fictitious_play(game, "deda_fp", iterations=0)
     with pytest.raises(ValidationError, match="n_agents"):
         deep_fictitious_play(game, "deda_fp", n_agents=1)
+    with pytest.raises(ValidationError, match="br_method must be one of"):
+        deep_fictitious_play(game, "deda_fp", br_method="td3")
 
 
 def test_facade_and_command_line(tmp_path):

@@ -274,6 +274,10 @@ def deep_fictitious_play(
         raise ValidationError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if int(iterations) != iterations or iterations < 1:
         raise ValidationError(f"iterations must be a positive integer, got {iterations!r}")
+    from mfglearn.deep.best_response import BEST_RESPONSES
+
+    if br_method not in BEST_RESPONSES:
+        raise ValidationError(f"br_method must be one of {sorted(BEST_RESPONSES)}, got {br_method!r}")
     if int(n_agents) != n_agents or n_agents < 2:
         raise ValidationError(f"n_agents must be an integer >= 2, got {n_agents!r}")
     device = torch.device(device)
