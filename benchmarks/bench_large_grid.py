@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 
 import mfglearn
+from mfglearn._common.io import atomic_write_json
 from mfglearn.core.flow import mean_field_flow
 from mfglearn.core.value import best_response, freeze
-from mfglearn.runs.io import atomic_write_json
 
 
 def copy_bandwidth(n_bytes: int = 400 * 2**20, repeats: int = 5) -> float:

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 import mfglearn
-from mfglearn.games.mfglib_envs import MFGLIB_NAMES
-from mfglearn.runs.io import atomic_write_json
+from mfglearn._common.io import atomic_write_json
+from mfglearn.games.peers.mfglib import MFGLIB_NAMES
 
 ENVS = MFGLIB_NAMES
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 import mfglearn
-from mfglearn.runs.io import atomic_write_json
+from mfglearn._common.io import atomic_write_json
 from mfglearn.solvers import FictitiousPlay, MirrorDescent
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 import torch
 
 import mfglearn
-from mfglearn.deep.deda_fp import (
+from mfglearn._common.io import atomic_write_json
+from mfglearn.deep.fictitious_play import (
     DeepFPResult,
     MixturePolicy,
     approximate_exploitability,
@@ -35,8 +36,7 @@ from mfglearn.deep.deda_fp import (
     simulate_population,
 )
 from mfglearn.deep.flows import TimeFlow
-from mfglearn.games.continuous import MeanField
-from mfglearn.runs.io import atomic_write_json
+from mfglearn.model.continuous import MeanField
 from mfglearn.viz._mpl import pyplot, save
 from mfglearn.viz.continuous import plot_density_snapshots
 
@@ -45,11 +45,11 @@ METHODS = ("deda_fp", "deep_fp_sampled", "deep_fp_average")
 LABELS = {"deda_fp": "DEDA-FP (flow)", "deep_fp_sampled": "Algo1 (mixture, KDE)", "deep_fp_average": "Algo2 (BC, KDE)"}
 
 
-def _log(k, r):
-    h = r.history
-    ex = h["exact_exploitability"][-1]
+def _log(algo, info):
+    ex = info["exact_exploitability"]
     ex = f"{ex:.4f}" if ex is not None else "-"
-    print(f"  {r.method:16s} it {k + 1:3d} br_return {h['br_return'][-1]:9.3f} exact {ex} {h['seconds'][-1]:7.1f}s")
+    it, br, sec = info["iteration"], info["br_return"], info["seconds"]
+    print(f"  {algo.name:16s} it {it:3d} br_return {br:9.3f} exact {ex} {sec:7.1f}s")
 
 
 def study_lq(iterations: int, seed: int) -> None:

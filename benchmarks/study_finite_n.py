@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import mfglearn
+from mfglearn._common.io import atomic_write_json
 from mfglearn.population.nplayer import conditional_deviation_gain, simulate
-from mfglearn.runs.io import atomic_write_json
 from mfglearn.viz._mpl import pyplot, save
 
 OUT = Path(__file__).parent / "results" / "finite_n"

@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 
 import mfglearn
+from mfglearn._common.io import atomic_write_json
 from mfglearn.games.markets import auction_round, market_price
 from mfglearn.learning.independent import independent_q_learning, play_policy
-from mfglearn.runs.io import atomic_write_json
 from mfglearn.viz._mpl import pyplot, save
 
 OUT = Path(__file__).parent / "results" / "gmf_q"
@@ -38,13 +38,11 @@ def fluctuation(game, paths: int, iterations: int, inner: int, agents: int) -> d
     runs = {"naive": [], "gmf_q": []}
     for label, solver, hp in [
         ("naive", "q_learning_naive", {}),
-        ("gmf_q", "gmf_q", {"c": 5.0, "epsilon": 0.01}),
+        ("gmf_q", "gmf_q", {"temperature": 1 / 5.0, "epsilon": 0.01}),
     ]:
         t0 = time.perf_counter()
         for seed in range(paths):
-            r = mfglearn.solve(
-                game, solver, iterations=iterations, inner_iterations=inner, n_agents=agents, seed=seed, **hp
-            )
+            r = mfglearn.solve(game, solver, iterations=iterations, inner_steps=inner, n_agents=agents, seed=seed, **hp)
             runs[label].append({k: r.history[k] for k in ("l_inf_delta", "l1_delta", "exploitability")})
         print(f"  {label:8s} {paths} paths in {time.perf_counter() - t0:.1f}s")
     plt = pyplot()
@@ -84,7 +82,7 @@ def smoothing(game, cs: list[float], iterations: int, inner: int, agents: int, s
         expl, dist = [], []
         for seed in range(seeds):
             r = mfglearn.solve(
-                game, "gmf_q", iterations=iterations, inner_iterations=inner, c=c, n_agents=agents, seed=seed
+                game, "gmf_q", iterations=iterations, inner_steps=inner, temperature=1.0 / c, n_agents=agents, seed=seed
             )
             expl.append(sum(r.history["exploitability"][-10:]) / 10)
             dist.append(float((r.extra["L"] - L_ref).abs().sum()))
@@ -175,7 +173,7 @@ def price_game(iterations: int, inner: int, agents: int) -> dict:
     out = {"nash_price": market_price(g, nash.mean_field.unsqueeze(-1) * nash.policy), "nash_expl": nash.exploitability}
     for c in (2.0, 10.0):
         ref = mfglearn.solve(g, "fixed_point", iterations=400, temperature=1.0 / c, damping=0.2)
-        r = mfglearn.solve(g, "gmf_q", iterations=iterations, inner_iterations=inner, c=c, n_agents=agents)
+        r = mfglearn.solve(g, "gmf_q", iterations=iterations, inner_steps=inner, temperature=1.0 / c, n_agents=agents)
         out[f"c={c}"] = {
             "exact_price": market_price(g, ref.extra["L"]),
             "gmf_q_price": market_price(g, r.extra["L"]),
@@ -205,7 +203,7 @@ def main() -> None:
     sm = smoothing(game, [2.0, 5.0, 10.0, 20.0, 50.0], args.iterations, args.inner, args.agents, seeds=3)
     nash = sm.pop("nash")
     summary["smoothing"] = sm
-    gq = mfglearn.solve(game, "gmf_q", iterations=args.iterations, inner_iterations=args.inner, c=20.0)
+    gq = mfglearn.solve(game, "gmf_q", iterations=args.iterations, inner_steps=args.inner, temperature=1 / 20.0)
     print("N-player auction:")
     summary["nplayer"] = nplayer(game, gq.policy, nash.policy, args.players, args.rounds)
     print(f"  {summary['nplayer']}")

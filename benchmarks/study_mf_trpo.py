@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import mfglearn
-from mfglearn.runs.io import atomic_write_json
+from mfglearn._common.io import atomic_write_json
 from mfglearn.viz import plot_grid_density, plot_histories, plot_loglog
 
 OUT = Path(__file__).parent / "results" / "mf_trpo"
@@ -32,7 +32,7 @@ PANELS = ("exploitability", "quality", "mean_field_delta", "policy_delta")
 def compare(game, iterations: int, trpo: dict, omd_lr: float) -> dict:
     runs = {}
     for label, solver, hp in [
-        (f"MF-TRPO (eta={trpo['eta']}, K={trpo['inner_steps']}, beta={trpo['beta']})", "mf_trpo", trpo),
+        (f"MF-TRPO (eta={trpo['trust_region']}, K={trpo['inner_steps']}, beta={trpo['beta']})", "mf_trpo", trpo),
         ("fictitious play", "fictitious_play", {}),
         (f"online mirror descent (lr={omd_lr})", "mirror_descent", {"learning_rate": omd_lr}),
     ]:
@@ -57,10 +57,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     summary = {}
     games = {
-        "four_rooms_crowd": (mfglearn.make("four_rooms_crowd"), dict(eta=1.0, inner_steps=10, beta=0.5), 0.1),
+        "four_rooms_crowd": (mfglearn.make("four_rooms_crowd"), dict(trust_region=1.0, inner_steps=10, beta=0.5), 0.1),
         "random_S30": (
             mfglearn.make("random", n_states=30, n_actions=4, gamma=0.9, seed=3),
-            dict(eta=1.0, inner_steps=10, beta=0.3),
+            dict(trust_region=1.0, inner_steps=10, beta=0.3),
             0.1,
         ),
     }

@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 
 import mfglearn
+from mfglearn._common.io import atomic_write_json
 from mfglearn.control import MFCKQ, LiftedMFC, MFCQLearning, optimize_open_loop, simulate_cooperative, solve_dp
-from mfglearn.runs.io import atomic_write_json
 from mfglearn.viz._mpl import pyplot, save
 
 OUT = Path(__file__).parent / "results" / "mfc"

@@ -14,7 +14,7 @@ game = mfglearn.make("four_rooms", horizon=30, noise=0.1)
 for solver, hp in [
     ("fictitious_play", {}),
     ("mirror_descent", {"learning_rate": 0.1}),
-    ("boltzmann_policy_iteration", {"learning_rate": 0.5}),
+    ("boltzmann_policy_iteration", {"temperature": 2.0}),
     ("fixed_point", {"temperature": 0.5}),
 ]:
     res = mfglearn.solve(game, solver, iterations=100, **hp)

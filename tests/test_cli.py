@@ -32,7 +32,7 @@ def test_solve_table_and_save(tmp_path):
     p = run("solve", "left_right", "--iterations", "4", "--out", str(tmp_path))
     assert p.returncode == 0, p.stderr
     assert "final exploitability" in p.stdout
-    assert (tmp_path / "policy.pt").stat().st_size > 0 and (tmp_path / "summary.json").exists()
+    assert (tmp_path / "result.safetensors").stat().st_size > 0 and (tmp_path / "summary.json").exists()
 
 
 def test_lists():

@@ -8,9 +8,6 @@ mfglearn solve GAME --solver NAME --iterations N [--set key=value ...] [--json]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import inspect
-import io
 import json
 import sys
 
@@ -32,41 +29,52 @@ def _parse_sets(items: list[str]) -> tuple[dict, dict]:
 
 
 def _cmd_games(args) -> int:
-    from mfglearn.games.registry import GAMES
+    from mfglearn.registry import game_info, list_games
 
-    for gid in sorted(GAMES):
-        spec = GAMES[gid]
-        print(f"{gid:42s} {spec.description}")
+    for gid in list_games():
+        info = game_info(gid)
+        print(f"{gid:42s} {info['kind']:15s} {info['description']}")
         if args.verbose:
-            params = ", ".join(f"{k}={v!r}" for k, v in spec.parameters().items())
+            params = ", ".join(f"{k}={v!r}" for k, v in info["parameters"].items())
             print(f"{'':42s} params: {params}")
     return 0
 
 
 def _cmd_solvers(args) -> int:
-    import mfglearn
+    from mfglearn.registry import algorithm_info, list_algorithms
 
-    for name in mfglearn.list_solvers():
-        cls = mfglearn.get_solver(name)
-        sig = inspect.signature(cls.__init__)
-        params = ", ".join(
-            f"{n}={p.default!r}"
-            for n, p in sig.parameters.items()
-            if n not in ("self", "game", "kw") and p.kind is not p.VAR_KEYWORD
-        )
-        print(f"{name:28s} {cls.description}\n{'':28s} hyperparameters: {params}")
+    for name in list_algorithms():
+        for info in algorithm_info(name):
+            kinds = ", ".join(info["game_kinds"])
+            print(f"{name:28s} [{kinds}] {info['description']}")
+            print(f"{'':28s} one iteration: {info['iteration']}")
+            params = ", ".join(f"{n}={v!r}" for n, v in info["hyperparameters"].items())
+            print(f"{'':28s} hyperparameters: {params}")
+            if info["aliases"]:
+                old = ", ".join(f"{o} -> {n}" for o, n in info["aliases"].items())
+                print(f"{'':28s} deprecated aliases: {old}")
     return 0
 
 
-def _print_history(h: dict, header: str) -> None:
+def _print_history(h: dict, header: str, monitor: str) -> None:
     print(header)
-    print(f"{'iter':>6} {'exploitability':>16} {'seconds':>9}")
-    n = len(h["iteration"])
+    key = "exploitability" if any(isinstance(v, float) for v in h.get("exploitability", [])) else monitor
+    values = h.get(key, [])
+    print(f"{'iter':>6} {key:>22} {'seconds':>9}")
+    n = len(h.get("iteration", []))
     shown = sorted({0, n - 1} | {i for i in range(n) if (i + 1) & i == 0 or (i + 1) % max(1, n // 10) == 0})
     for i in shown if n else []:
-        print(f"{h['iteration'][i]:6d} {h['exploitability'][i]:16.6e} {h['seconds'][i]:9.3f}")
-    if n:
-        print(f"final exploitability {h['exploitability'][-1]:.6e} after {n} iterations ({h['seconds'][-1]:.3f}s)")
+        v = values[i] if i < len(values) else None
+        cell = f"{v:22.6e}" if isinstance(v, (int, float)) else f"{'-':>22}"
+        print(f"{h['iteration'][i]:6d} {cell} {h['seconds'][i]:9.3f}")
+
+
+def _print_summary(s: dict) -> None:
+    parts = [f"{s['solver']} on {s['game']}: {s['iterations']} iterations ({s['seconds']:.3f}s, {s['stopped']})"]
+    if isinstance(s.get("exploitability"), float) and s["exploitability"] == s["exploitability"]:
+        parts.append(f"final exploitability {s['exploitability']:.6e}")
+    parts.append(f"value {s['value']:.6g}")
+    print(", ".join(parts))
 
 
 def _cmd_solve(args) -> int:
@@ -75,10 +83,9 @@ def _cmd_solve(args) -> int:
 
     mfglearn.set_threads(args.threads)
     progress = args.progress and not args.json
-    if args.resume and _deep_config(args.resume) is not None:
-        c = _deep_config(args.resume)
-        return _solve_deep(args, c["game"], c["solver"], c["iterations"], c["game_params"], c["solver_params"])
     if args.resume:
+        if args.game or args.solver or args.set or args.config:
+            raise MFGError("--resume continues a run as configured; give only the run directory")
         result = rundir.resume_run(args.resume, progress=progress)
         out = args.resume
     else:
@@ -96,10 +103,6 @@ def _cmd_solve(args) -> int:
         set_game, set_solver = _parse_sets(args.set or [])
         game_params = {**cfg.get("game_params", {}), **set_game}
         solver_params = {**cfg.get("solver_params", {}), **set_solver}
-        if getattr(mfglearn.get_solver(solver), "is_mfc", False):
-            return _solve_mfc(args, game_id, solver, iterations, game_params, solver_params)
-        if getattr(mfglearn.get_solver(solver), "is_deep", False):
-            return _solve_deep(args, game_id, solver, iterations, game_params, solver_params)
         if args.out:
             result = rundir.run(
                 game_id,
@@ -120,102 +123,23 @@ def _cmd_solve(args) -> int:
         out = args.out
     if out and not args.no_plots:
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                _cmd_plot(argparse.Namespace(run_dir=out))
+            from mfglearn.viz import plot_run
+
+            plot_run(out)
         except ImportError:
             print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
+    summary = result.summary()
+    if out:
+        summary["run_dir"] = str(out)
     if args.json:
-        summary = result.summary()
-        if out:
-            summary["run_dir"] = str(out)
-        print(json.dumps(summary))
+        print(json.dumps(summary, default=str))
         return 0
-    _print_history(result.history, f"{result.solver} on {result.game}")
+    from mfglearn.registry import get_algorithm
+
+    _print_history(result.history, f"{result.solver} on {result.game}", get_algorithm(result.solver).monitor)
+    _print_summary(summary)
     if out:
         print(f"results in {out}")
-    return 0
-
-
-def _solve_mfc(args, game_id: str, solver: str, iterations: int, game_params: dict, solver_params: dict) -> int:
-    """Mean-field control solvers: an MFCResult, saved with its config and a population plot."""
-    from pathlib import Path
-
-    import mfglearn
-    from mfglearn.runs.io import atomic_write_json
-
-    if args.resume:
-        raise MFGError("mean-field control runs are short and not resumable; rerun without --resume")
-    game = mfglearn.make(game_id, **game_params)
-    result = mfglearn.solve(game, solver, iterations=iterations, **solver_params)
-    if args.out:
-        out = Path(args.out)
-        result.save(out)
-        config = dict(game=game_id, solver=solver, iterations=iterations)
-        atomic_write_json(out / "config.json", {**config, "game_params": game_params, "solver_params": solver_params})
-        if not args.no_plots:
-            try:
-                from mfglearn.viz.control import plot_planner_path
-
-                plot_planner_path(game, result, out / "plots" / "population.png")
-            except ImportError:
-                print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
-    summary = {"solver": solver, "game": game_id, "value": result.value, "hyperparameters": result.hyperparameters}
-    summary.update({k: v for k, v in result.extra.items() if isinstance(v, (int, float))})
-    if args.out:
-        summary["run_dir"] = str(args.out)
-    print(json.dumps(summary) if args.json else result.summary())
-    return 0
-
-
-def _deep_config(run_dir: str) -> dict | None:
-    from pathlib import Path
-
-    path = Path(run_dir) / "config.json"
-    if not path.exists():
-        return None
-    config = json.loads(path.read_text())
-    return config if config.get("deep") else None
-
-
-def _solve_deep(args, game_id: str, solver: str, iterations: int, game_params: dict, solver_params: dict) -> int:
-    """Deep fictitious play on a continuous game: checkpoints every iteration into --out, resumable."""
-    from pathlib import Path
-
-    import mfglearn
-    from mfglearn.runs.io import atomic_write_json
-
-    out = Path(args.resume or args.out) if (args.resume or args.out) else None
-    game = mfglearn.make(game_id, **game_params)
-    if out is not None:
-        config = dict(game=game_id, solver=solver, iterations=iterations, deep=True)
-        atomic_write_json(out / "config.json", {**config, "game_params": game_params, "solver_params": solver_params})
-    cls = mfglearn.get_solver(solver)
-    solver_obj = cls(game, **mfglearn._check_hparams(cls, solver_params))
-    quiet = args.json
-
-    def report(k, r):
-        if not quiet:
-            h = r.history
-            ex = h["exact_exploitability"][-1]
-            ex = f"  exact exploitability {ex:.4f}" if ex is not None else ""
-            br = h["br_return"][-1]
-            print(f"iteration {k + 1:4d}  best-response return {br:10.4f}{ex}  {h['seconds'][-1]:7.1f}s")
-
-    result = solver_obj.solve(iterations, callback=report, checkpoint=out)
-    summary = result.summary()
-    if out is not None:
-        result.save(out)
-        atomic_write_json(out / "summary.json", summary)
-        summary["run_dir"] = str(out)
-        if not args.no_plots:
-            try:
-                from mfglearn.viz.continuous import plot_density_snapshots
-
-                g = game.as_continuous() if hasattr(game, "as_continuous") else game
-                plot_density_snapshots(g, result, out / "plots" / "density.png", n_agents=2000)
-            except ImportError:
-                print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
-    print(json.dumps(summary) if args.json else f"{solver} on {game_id}: {summary}")
     return 0
 
 
@@ -231,19 +155,20 @@ def _cmd_compare(args) -> int:
     if not names:
         raise MFGError("--solvers needs a comma-separated list, e.g. fictitious_play,mirror_descent")
     for name in names:  # fail before running anything
-        mfglearn.get_solver(name)
+        mfglearn.get_solver(name, game)
     histories = {}
-    print(f"{'solver':28s} {'exploitability':>16s} {'seconds':>9s}")
+    print(f"{'solver':28s} {'exploitability':>16s} {'value':>14s} {'seconds':>9s}")
     for name in names:
         r = mfglearn.solve(game, name, iterations=args.iterations)
         histories[name] = r.history
-        print(f"{name:28s} {r.exploitability:16.6e} {r.history['seconds'][-1]:9.3f}")
+        print(f"{name:28s} {r.exploitability:16.6e} {r.value:14.6g} {r.seconds:9.3f}")
     out = Path(args.out or f"compare-{game.name.replace('/', '_')}")
-    from mfglearn.runs.io import atomic_write_json
+    from mfglearn._common.io import atomic_write_json
     from mfglearn.viz import plot_histories
 
     atomic_write_json(out / "histories.json", histories)
-    path = plot_histories(histories, ("exploitability",), out / "compare.png", title=f"{game.name}")
+    key = "exploitability" if all("exploitability" in h for h in histories.values()) else "value"
+    path = plot_histories(histories, (key,), out / "compare.png", title=f"{game.name}")
     print(f"figure: {path}")
     return 0
 
@@ -251,69 +176,25 @@ def _cmd_compare(args) -> int:
 def _cmd_show(args) -> int:
     from mfglearn.runs.rundir import load_run
 
-    deep = _deep_config(args.run_dir)
-    if deep is not None:  # a deep fictitious-play run: its summary
-        from pathlib import Path
-
-        summary = Path(args.run_dir) / "summary.json"
-        print(f"run        {args.run_dir}\ngame       {deep['game']} {deep.get('game_params') or ''}")
-        print(f"solver     {deep['solver']} {deep.get('solver_params') or ''}")
-        print(summary.read_text() if summary.exists() else "not finished: resume with --resume")
-        return 0
     d = load_run(args.run_dir)
-    c, s = d["config"], d["summary"] or {}
+    c, s = d["config"], d["summary"]
     print(f"run        {args.run_dir}")
     print(f"game       {c['game']} {c.get('game_params') or ''}")
     print(f"solver     {c['solver']} {c.get('resolved', {}).get('hyperparameters', c.get('solver_params'))}")
     done = len(d["history"]["iteration"]) if d["history"] else 0
-    print(f"iterations {done}/{c['iterations']}" + ("" if d["summary"] else "  (not finished: resume with --resume)"))
+    note = "" if s else "  (not finished: resume with --resume)"
+    print(f"iterations {done}/{c['iterations']}" + note)
     if s:
-        print(f"exploitability {s['exploitability']:.6e}   value {s['value']:.6g}   seconds {s['seconds']:.3f}")
+        e = s.get("exploitability")
+        expl = f"exploitability {e:.6e}   " if isinstance(e, float) and e == e else ""
+        print(f"{expl}value {s['value']:.6g}   seconds {s['seconds']:.3f}   stopped {s['stopped']}")
     return 0
 
 
 def _cmd_plot(args) -> int:
-    from pathlib import Path
+    from mfglearn.viz import plot_run
 
-    import mfglearn
-    from mfglearn.runs.rundir import load_run
-    from mfglearn.viz import animate_grid, plot_grid_density, plot_histories, plot_line_density, plot_policy_arrows
-
-    if _deep_config(args.run_dir) is not None:
-        from mfglearn.deep.deda_fp import DeepFPResult
-        from mfglearn.viz.continuous import plot_density_snapshots
-
-        c = _deep_config(args.run_dir)
-        game = mfglearn.make(c["game"], **c.get("game_params", {}))
-        game = game.as_continuous() if hasattr(game, "as_continuous") else game
-        result = DeepFPResult.load(args.run_dir)
-        print(plot_density_snapshots(game, result, Path(args.run_dir) / "plots" / "density.png"))
-        return 0
-    d = load_run(args.run_dir)
-    if not d["history"]:
-        raise MFGError(f"{args.run_dir} has no history yet; finish it with 'mfglearn solve --resume {args.run_dir}'")
-    out = Path(args.run_dir) / "plots"
-    keys = [k for k in ("exploitability", "quality", "mean_field_delta", "policy_delta") if k in d["history"]]
-    paths = [
-        plot_histories({d["config"]["solver"]: d["history"]}, keys, out / "metrics.png", title=d["config"]["game"])
-    ]
-    game = mfglearn.make(d["config"]["game"], **d["config"].get("game_params", {}))
-    mu = d["mean_field"]
-    if mu is not None and ("cells" in game.layout or "grid_shape" in game.layout):
-        pi = d["policy"]
-        if mu.dim() == 2:
-            ts = sorted({0, mu.shape[0] // 4, mu.shape[0] // 2, 3 * mu.shape[0] // 4, mu.shape[0] - 1})
-            paths.append(plot_grid_density(game, [mu[t] for t in ts], [f"t={t}" for t in ts], out / "density.png"))
-            paths.append(animate_grid(game, mu, out / "crowd.gif", title=game.name))
-            pi0, mu_arrows, when = pi[0], mu[0], "t=0"
-        else:
-            paths.append(plot_grid_density(game, [mu], ["stationary mean field"], out / "density.png"))
-            pi0, mu_arrows, when = pi, mu, "stationary"
-        if pi is not None and "actions" in game.layout:
-            paths.append(plot_policy_arrows(game, pi0, mu_arrows, out / "policy.png", title=f"policy ({when})"))
-    elif mu is not None and mu.dim() == 2:
-        paths.append(plot_line_density(game, mu, out / "density.png"))
-    for p in paths:
+    for p in plot_run(args.run_dir):
         print(p)
     return 0
 

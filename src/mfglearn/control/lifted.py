@@ -22,7 +22,7 @@ import math
 import torch
 
 from mfglearn.errors import ShapeError, ValidationError
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 DENSE_MAX_ENTRIES = 1 << 25
 
@@ -31,7 +31,7 @@ class LiftedMFC:
     """Aggregated dynamics and reward of ``game`` seen by a central planner.
 
     Args:
-        game: any :class:`~mfglearn.games.base.FiniteMFG` (finite horizon or discounted).
+        game: any :class:`~mfglearn.model.finite.FiniteMFG` (finite horizon or discounted).
     """
 
     def __init__(self, game: FiniteMFG):

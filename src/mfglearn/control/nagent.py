@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
+from mfglearn._common.sampling import categorical as _draw
 from mfglearn.control.lifted import LiftedMFC
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 
 @dataclass
@@ -41,11 +42,6 @@ class CooperativeRollout:
     @property
     def stderr(self) -> float:
         return float(self.values.std() / math.sqrt(self.values.numel())) if self.values.numel() > 1 else float("nan")
-
-
-def _draw(probs: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    u = torch.rand(probs.shape[:-1] + (1,), generator=gen, dtype=probs.dtype, device=probs.device)
-    return (u > probs.cumsum(-1)).sum(-1).clamp_(max=probs.shape[-1] - 1)
 
 
 def simulate_cooperative(

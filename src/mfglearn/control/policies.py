@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from mfglearn.control.lifted import LiftedMFC, SimplexInterpolator
 from mfglearn.errors import ValidationError
-from mfglearn.runs.io import atomic_write_bytes, atomic_write_json
+from mfglearn.result import Result
 
 CHUNK = 1 << 16  # (mu, h) pairs evaluated per batch: bounds memory of batched kernels
 
@@ -146,63 +145,30 @@ class Kernel:
         return torch.where(tot > 1e-300, w / tot.clamp_min(1e-300), nearest)
 
 
-@dataclass
-class MFCResult:
-    """Outcome of a mean-field control solver.
+@dataclass(repr=False)
+class MFCResult(Result):
+    """Outcome of a mean-field control algorithm (a :class:`~mfglearn.result.Result`).
 
-    Attributes:
-        method: the solver's name.
-        game: the game's name.
-        value: the planner's objective achieved by ``policy`` from the game's ``mu0``
-            (evaluated exactly on the lifted dynamics, not the solver's own estimate).
-        policy: closed-loop :class:`MFCPolicy`.
-        history: per-iteration metrics (``residual``, and ``value`` where evaluated).
-        hyperparameters: as resolved.
-        extra: method-specific outputs (e.g. ``grid_value``, ``samples``).
+    ``value`` is the planner's objective achieved by ``policy`` (a closed-loop :class:`MFCPolicy`,
+    ``policy(mu (B, S), t) -> h (B, S, A)``) from the game's ``mu0``, evaluated exactly on the lifted
+    dynamics, not the algorithm's own estimate; ``extra`` holds method-specific outputs (``grid_value``,
+    ``samples``, ...). There is no equilibrium, so ``exploitability`` is ``nan``.
     """
 
-    method: str
-    game: str
-    value: float
-    policy: MFCPolicy
-    history: dict[str, list[float]] = field(default_factory=dict)
-    hyperparameters: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    kind: ClassVar[str] = "mfc"
 
-    def summary(self) -> str:
-        extra = ", ".join(f"{k}={v:.6g}" for k, v in self.extra.items() if isinstance(v, float))
-        return f"{self.method} on {self.game}: planner value {self.value:.6g}" + (f" ({extra})" if extra else "")
+    @property
+    def method(self) -> str:
+        """Deprecated: use ``solver``."""
+        return self.solver
 
-    def save(self, path: str | Path) -> None:
-        """Write ``mfc_result.json`` and ``mfc_policy.pt`` into directory ``path`` (atomically)."""
-        import io
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "method": self.method,
-            "game": self.game,
-            "value": self.value,
-            "history": self.history,
-            "hyperparameters": self.hyperparameters,
-            "extra": {k: v for k, v in self.extra.items() if isinstance(v, (int, float, str, list))},
-            "policy_kind": self.policy.kind,
-        }
-        atomic_write_json(path / "mfc_result.json", meta)
-        buf = io.BytesIO()
-        torch.save({k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in self.policy.tensors().items()}, buf)
-        atomic_write_bytes(path / "mfc_policy.pt", buf.getvalue())
+    def _policy_state(self):
+        return {"kind": self.policy.kind, **self.policy.tensors()}
 
     @classmethod
-    def load(cls, path: str | Path, game=None) -> MFCResult:
-        """Read a result saved by :meth:`save`; ``game`` is needed to rebuild a lookahead policy."""
-        path = Path(path)
-        try:
-            meta = json.loads((path / "mfc_result.json").read_text())
-            t = torch.load(path / "mfc_policy.pt", weights_only=True)
-        except FileNotFoundError as exc:
-            raise ValidationError(f"{path} holds no saved MFC result ({exc.filename} missing)") from None
-        kind = meta["policy_kind"]
+    def _from_state(cls, d: dict, game) -> MFCResult:
+        t = d["policy"]
+        kind = t["kind"]
         if kind == "open_loop":
             pol: MFCPolicy = OpenLoopPolicy(t["hs"])
         elif kind == "kernel_q":
@@ -211,6 +177,5 @@ class MFCResult:
             if game is None:
                 raise ValidationError("loading a lookahead policy needs the game: MFCResult.load(path, game=...)")
             pol = LookaheadPolicy(LiftedMFC(game), t["h_net"], t["values"], t["resolution"])
-        return cls(
-            meta["method"], meta["game"], meta["value"], pol, meta["history"], meta["hyperparameters"], meta["extra"]
-        )
+        d = {**d, "policy": pol}
+        return super()._from_state(d, game)

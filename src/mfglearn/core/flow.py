@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import Kernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import Kernel
 
 
 @dataclass

@@ -22,7 +22,7 @@ from mfglearn.core.value import (
     freeze,
     policy_return,
 )
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from mfglearn.errors import ShapeError, ValidationError
-from mfglearn.games.base import FiniteMFG, check_distribution
+from mfglearn.model.finite import FiniteMFG, check_distribution
 
 
 def policy_shape(game: FiniteMFG) -> tuple[int, ...]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import Kernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import Kernel
 
 DENSE_MAX_STATES = 1500
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 
 from mfglearn.core.flow import Flow
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import Kernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import Kernel
 
 
 @dataclass

@@ -7,7 +7,7 @@
   fitted to ``(t, x, a)`` samples by negative log-likelihood (DEDA-FP's average policy);
 * :mod:`~mfglearn.deep.best_response`: SAC and PPO best responses over a batch of agents
   against a frozen mean-field flow;
-* :mod:`~mfglearn.deep.deda_fp`: DEDA-FP and the two baselines (``deep_fp_sampled``,
+* :mod:`~mfglearn.deep.fictitious_play`: DEDA-FP and the two baselines (``deep_fp_sampled``,
   ``deep_fp_average``), exploitability (fresh best response; exact on ``lq``), checkpoints;
-  registered as solvers in :mod:`~mfglearn.deep.solvers`.
+  each an :class:`~mfglearn.algorithm.Algorithm` (:class:`~mfglearn.deep.fictitious_play.DEDAFP`, ...).
 """

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from mfglearn.deep.cloning import GaussianPolicy
-from mfglearn.deep.train import mlp
+from mfglearn.deep.train import mlp, seeded
 from mfglearn.errors import ValidationError
 
 
@@ -35,6 +35,7 @@ class BestResponse:
     critic: object = None
     history: dict[str, list[float]] = field(default_factory=dict)
     method: str = "ppo"
+    critic_config: dict = field(default_factory=dict)  # rebuilds a blank critic to load weights into
 
 
 def _device_of(policy) -> torch.device:
@@ -135,13 +136,13 @@ def ppo_best_response(
         seed: random seed.
     """
     T = _check_flow(game, mean_fields)
-    torch.manual_seed(seed)  # network initialisation
     gen = torch.Generator(device=device).manual_seed(int(seed))
     if warm is not None and warm.method == "ppo":
         policy, value_net = warm.policy, warm.critic
     else:
-        policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device)
-        value_net = mlp(game.state_dim + 1, 1, hidden).to(device)
+        with seeded(seed, device):  # network initialisation
+            policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device)
+            value_net = mlp(game.state_dim + 1, 1, hidden).to(device)
     opt = torch.optim.Adam(policy.net.parameters(), lr=lr)
     vopt = torch.optim.Adam(value_net.parameters(), lr=3 * lr)
     history: dict[str, list[float]] = {"iteration": [], "return": []}
@@ -172,7 +173,7 @@ def ppo_best_response(
                 vopt.step()
         if eval_every and ((it + 1) % eval_every == 0 or it + 1 == iterations):
             _record_return(history, it + 1, game, policy, mean_fields, eval_agents, gen)
-    return BestResponse(policy, value_net, history, "ppo")
+    return BestResponse(policy, value_net, history, "ppo", {"hidden": [int(h) for h in hidden]})
 
 
 class _SACCritic(torch.nn.Module):
@@ -180,6 +181,7 @@ class _SACCritic(torch.nn.Module):
 
     def __init__(self, game, hidden, init_alpha: float, scale: float | None):
         super().__init__()
+        self.config = {"hidden": [int(h) for h in hidden], "init_alpha": float(init_alpha), "scale": scale}
         d_in = 1 + game.state_dim + game.action_dim
         self.q1, self.q2 = mlp(d_in, 1, hidden), mlp(d_in, 1, hidden)
         self.t1, self.t2 = mlp(d_in, 1, hidden), mlp(d_in, 1, hidden)
@@ -254,14 +256,14 @@ def sac_best_response(
         seed: random seed.
     """
     T = _check_flow(game, mean_fields)
-    torch.manual_seed(seed)
     gen = torch.Generator(device=device).manual_seed(int(seed))
+    bound = game.action_bound if game.action_bound is not None else action_scale
     if warm is not None and warm.method == "sac":
         policy, critic = warm.policy, warm.critic
     else:
-        bound = game.action_bound if game.action_bound is not None else action_scale
-        policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device, bound)
-        critic = _SACCritic(game, hidden, init_alpha, bound).to(device)
+        with seeded(seed, device):  # network initialisation
+            policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device, bound)
+            critic = _SACCritic(game, hidden, init_alpha, bound).to(device)
     target_entropy = -float(game.action_dim) if target_entropy is None else float(target_entropy)
     popt = torch.optim.Adam(policy.net.parameters(), lr=lr)
     qopt = torch.optim.Adam([*critic.q1.parameters(), *critic.q2.parameters()], lr=lr)
@@ -305,7 +307,30 @@ def sac_best_response(
             critic.polyak(tau)
         if eval_every and ((it + 1) % eval_every == 0 or it + 1 == iterations):
             _record_return(history, it + 1, game, policy, mean_fields, eval_agents, gen)
-    return BestResponse(policy, critic, history, "sac")
+    return BestResponse(policy, critic, history, "sac", critic.config)
+
+
+def best_response_state(br: BestResponse) -> dict:
+    """A best response as tensors and JSON-able settings (for checkpoints; never pickled)."""
+    return {
+        "method": br.method,
+        "policy": {"config": br.policy.config, "weights": br.policy.state_dict()},
+        "critic": {"config": br.critic_config, "weights": br.critic.state_dict()},
+        "history": br.history,
+    }
+
+
+def best_response_from_state(game, d: dict, device) -> BestResponse:
+    """Rebuild a :func:`best_response_state` (blank modules of the same shapes, then the weights)."""
+    policy = GaussianPolicy(**d["policy"]["config"]).to(device)
+    policy.load_state_dict(d["policy"]["weights"])
+    cfg = d["critic"]["config"]
+    if d["method"] == "ppo":
+        critic = mlp(game.state_dim + 1, 1, cfg["hidden"]).to(device)
+    else:
+        critic = _SACCritic(game, cfg["hidden"], cfg["init_alpha"], cfg["scale"]).to(device)
+    critic.load_state_dict(d["critic"]["weights"])
+    return BestResponse(policy, critic, d["history"], d["method"], cfg)
 
 
 BEST_RESPONSES = {"ppo": ppo_best_response, "sac": sac_best_response}

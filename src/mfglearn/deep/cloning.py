@@ -31,6 +31,10 @@ class GaussianPolicy(torch.nn.Module):
 
     def __init__(self, state_dim: int, action_dim: int, horizon: float, hidden=(64, 64), bound: float | None = None):
         super().__init__()
+        self.config = dict(
+            state_dim=int(state_dim), action_dim=int(action_dim), horizon=float(horizon),
+            hidden=[int(h) for h in hidden], bound=None if bound is None else float(bound),
+        )  # fmt: skip
         self.net = mlp(state_dim + 1, 2 * action_dim, hidden)
         self.action_dim, self.horizon = int(action_dim), float(horizon)
         self.bound = None if bound is None else float(bound)

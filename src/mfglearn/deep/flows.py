@@ -39,6 +39,9 @@ class TimeFlow(torch.nn.Module):
         if kind == "realnvp" and dim < 2:
             raise ValidationError("RealNVP splits the coordinates and needs dim >= 2; use kind='nsf' in one dimension")
         self.dim, self.horizon, self.kind = int(dim), float(horizon), kind
+        self.config = dict(
+            dim=self.dim, horizon=self.horizon, kind=kind, transforms=int(transforms), hidden=list(hidden)
+        )
         cls = zuko.flows.NSF if kind == "nsf" else zuko.flows.RealNVP
         self.flow = cls(features=self.dim, context=1, transforms=transforms, hidden_features=tuple(hidden))
         self.register_buffer("x_mean", torch.zeros(self.dim))
@@ -57,11 +60,23 @@ class TimeFlow(torch.nn.Module):
         return self.log_prob(x, t).exp()
 
     @torch.no_grad()
-    def sample(self, t: float | torch.Tensor, n: int | None = None) -> torch.Tensor:
-        """``n`` samples of ``mu_t`` (scalar ``t``), or one sample per entry of a time vector ``t``: ``(N, d)``."""
+    def sample(
+        self, t: float | torch.Tensor, n: int | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``n`` samples of ``mu_t`` (scalar ``t``), or one sample per entry of a time vector ``t``: ``(N, d)``.
+
+        With ``generator``, the base noise is drawn from it and pushed through the flow's inverse
+        transform (reproducible without the global RNG); without, zuko samples from the global RNG.
+        """
         t = torch.as_tensor(t, dtype=self.x_mean.dtype, device=self.x_mean.device)
         ctx = self._context(t.expand(n) if t.dim() == 0 else t)
-        return self.flow(ctx).sample() * self.x_std + self.x_mean
+        dist = self.flow(ctx)
+        if generator is None:
+            z = dist.sample()
+        else:
+            eps = torch.randn(ctx.shape[0], self.dim, generator=generator, dtype=ctx.dtype, device=ctx.device)
+            z = dist.transform.inv(eps)
+        return z * self.x_std + self.x_mean
 
     def fit(
         self,

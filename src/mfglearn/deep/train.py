@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import torch
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device="cpu") -> Iterator[None]:
+    """Run network initialisation from ``torch.manual_seed(seed)`` without touching the caller's global RNG.
+
+    Modules initialise their weights from torch's global generator; forking it keeps the
+    library's rule (randomness only through explicit generators) visible to the caller:
+    their own random stream is the same before and after.
+    """
+    dev = torch.device(device)
+    devices = [dev.index or 0] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        yield
 
 
 def mlp(inputs: int, outputs: int, hidden=(64, 64)) -> torch.nn.Sequential:

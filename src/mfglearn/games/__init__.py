@@ -1,8 +1,8 @@
-"""Games: the tabular model, kernels and the registered game families."""
+"""Game families as data plus vectorised functions, peer ports (``games.peers``) and the game registry."""
 
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import ComposedKernel, DenseKernel, Kernel, SparseKernel
 from mfglearn.games.registry import GAMES, list_games, make, register_game
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import ComposedKernel, DenseKernel, Kernel, SparseKernel
 
 __all__ = [
     "GAMES",

@@ -7,8 +7,8 @@ import math
 import torch
 
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import DenseKernel, SparseKernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import DenseKernel, SparseKernel
 
 
 def left_right(horizon: int = 2, crowd_cost: float = 1.0, device=None) -> FiniteMFG:

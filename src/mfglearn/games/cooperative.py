@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import DenseKernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import DenseKernel
 
 
 def _probability(name: str, v: float) -> float:

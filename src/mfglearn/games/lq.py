@@ -15,30 +15,11 @@ evolves affinely, so the equilibrium mean path solves one linear system: no iter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from mfglearn.errors import ShapeError, ValidationError
-
-F64 = torch.float64
-
-
-@dataclass
-class LQSolution:
-    """An affine policy ``a_t = -K[t] x + k[t]`` with its mean path and value.
-
-    Attributes:
-        K: ``(T, d, d)`` feedback gains.
-        k: ``(T, d)`` offsets.
-        mean_path: ``(T+1, d)`` population mean ``mubar_t``.
-        value: expected return from the initial distribution.
-    """
-
-    K: torch.Tensor
-    k: torch.Tensor
-    mean_path: torch.Tensor
-    value: float
+from mfglearn.exact import lq_riccati as riccati
+from mfglearn.exact.lq_riccati import F64, LQSolution
 
 
 class LinearQuadraticMFG:
@@ -46,6 +27,8 @@ class LinearQuadraticMFG:
 
     See the module docstring for the model; ``d = dim``.
     """
+
+    kind = "continuous"
 
     def __init__(
         self,
@@ -98,93 +81,26 @@ class LinearQuadraticMFG:
             raise ShapeError(f"{name} must be a scalar or a vector of length {self.d}, got shape {tuple(t.shape)}")
         return t
 
-    # ------------------------------------------------------------ exact pieces
-    def _terminal_cost(self, m_T: torch.Tensor):
-        eye = torch.eye(self.d, dtype=F64)
-        P = (self.cX + self.cM) * eye
-        p = self.cX * self.x_target + self.cM * m_T
-        q = self.cX * self.x_target @ self.x_target + self.cM * m_T @ m_T
-        return P, p, q
-
-    def _backstep(self, Pn, pn, qn, K, k, c, m):
-        """Cost to go at ``t`` of ``a = -K x + k`` given the cost to go ``(Pn, pn, qn)`` at ``t + 1``."""
-        M = self.A - self.B @ K
-        w = self.B @ k + c
-        eye = torch.eye(self.d, dtype=F64)
-        P = (self.cX + self.cM) * eye + self.cA * K.T @ K + M.T @ Pn @ M
-        p = self.cX * self.x_target + self.cM * m + self.cA * K.T @ k + M.T @ (pn - Pn @ w)
-        q = (
-            self.cX * self.x_target @ self.x_target
-            + self.cM * m @ m
-            + self.cA * k @ k
-            + w @ Pn @ w
-            - 2 * pn @ w
-            + qn
-            + self.noise_std**2 * torch.trace(Pn)
-        )
-        return P, p, q
-
+    # ------------------------------------------------------------ exact pieces (mfglearn.exact.lq_riccati)
     def best_response(self, mean_path: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list]:
-        """Riccati recursion against ``mean_path`` (``(T+1, d)``): gains ``K``, offsets ``k`` and the cost-to-go.
-
-        Returns ``(K (T, d, d), k (T, d), P (T+1, d, d), [p_t, q_t])`` with cost to go
-        ``x^T P_t x - 2 p_t . x + q_t`` (value is its negative).
-        """
-        d, T = self.d, self.T
-        eye = torch.eye(d, dtype=F64)
-        B, c = self.B, (self.Abar @ mean_path.T).T  # c_t = Abar mubar_t
-        P = torch.empty(T + 1, d, d, dtype=F64)
-        p = torch.empty(T + 1, d, dtype=F64)
-        q = torch.empty(T + 1, dtype=F64)
-        K = torch.empty(T, d, d, dtype=F64)
-        k = torch.empty(T, d, dtype=F64)
-        P[T], p[T], q[T] = self._terminal_cost(mean_path[T])
-        for t in range(T - 1, -1, -1):
-            G = self.cA * eye + B.T @ P[t + 1] @ B
-            K[t] = torch.linalg.solve(G, B.T @ P[t + 1] @ self.A)
-            k[t] = torch.linalg.solve(G, B.T @ (p[t + 1] - P[t + 1] @ c[t]))
-            P[t], p[t], q[t] = self._backstep(P[t + 1], p[t + 1], q[t + 1], K[t], k[t], c[t], mean_path[t])
-        return K, k, P, [p, q]
+        """Riccati best response to ``mean_path`` (see :func:`mfglearn.exact.lq_riccati.best_response`)."""
+        return riccati.best_response(self, mean_path)
 
     def policy_cost(self, K: torch.Tensor, k: torch.Tensor, mean_path: torch.Tensor):
         """Cost to go ``(P, p, q)`` of the affine policy ``(K, k)`` against ``mean_path``."""
-        d, T = self.d, self.T
-        c = (self.Abar @ mean_path.T).T
-        P = torch.empty(T + 1, d, d, dtype=F64)
-        p = torch.empty(T + 1, d, dtype=F64)
-        q = torch.empty(T + 1, dtype=F64)
-        P[T], p[T], q[T] = self._terminal_cost(mean_path[T])
-        for t in range(T - 1, -1, -1):
-            P[t], p[t], q[t] = self._backstep(P[t + 1], p[t + 1], q[t + 1], K[t], k[t], c[t], mean_path[t])
-        return P, p, q
+        return riccati.policy_cost(self, K, k, mean_path)
 
     def mean_path(self, K: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """Population mean ``(T+1, d)`` when everyone plays ``a = -K_t x + k_t``."""
-        m = [self.init_mean]
-        for t in range(self.T):
-            m.append(self.A @ m[t] + self.B @ (k[t] - K[t] @ m[t]) + self.Abar @ m[t])
-        return torch.stack(m)
+        return riccati.mean_path(self, K, k)
 
     def initial_value(self, P: torch.Tensor, p: torch.Tensor, q: torch.Tensor) -> float:
         """``E[-(x^T P_0 x - 2 p_0 . x + q_0)]`` for ``x_0 ~ N(init_mean, init_std^2 I)``."""
-        m0 = self.init_mean
-        return float(-(self.init_std**2 * torch.trace(P[0]) + m0 @ P[0] @ m0 - 2 * p[0] @ m0 + q[0]))
+        return riccati.initial_value(self, P, p, q)
 
     def exact_solution(self) -> LQSolution:
-        """The equilibrium: the mean path ``m`` with ``m = mean_path(best_response(m))``, by one linear solve."""
-        T, d = self.T, self.d
-
-        def image(m_flat: torch.Tensor) -> torch.Tensor:
-            K, k, _, _ = self.best_response(m_flat.view(T + 1, d))
-            return self.mean_path(K, k).reshape(-1)
-
-        n = (T + 1) * d
-        f0 = image(torch.zeros(n, dtype=F64))
-        # the map is affine in m: its linear part column by column
-        J = torch.stack([image(e) - f0 for e in torch.eye(n, dtype=F64)], 1)
-        m = torch.linalg.solve(torch.eye(n, dtype=F64) - J, f0).view(T + 1, d)
-        K, k, P, (p, q) = self.best_response(m)
-        return LQSolution(K, k, m, self.initial_value(P, p, q))
+        """The exact equilibrium (see :func:`mfglearn.exact.lq_riccati.exact_solution`)."""
+        return riccati.exact_solution(self)
 
     def exploitability_of_affine(self, K, k) -> float:
         """Exploitability of the affine policy ``a_t = -K[t] x + k[t]``.
@@ -280,7 +196,7 @@ class LinearQuadraticMFG:
 
     def as_continuous(self):
         """The same game as a :class:`~mfglearn.games.continuous.ContinuousMFG` (float64, batched)."""
-        from mfglearn.games.continuous import ContinuousMFG
+        from mfglearn.model.continuous import ContinuousMFG
 
         # everything follows the agents' dtype (float64 for exact checks, float32 for deep RL)
         def drift(t, x, a, mf):

@@ -14,15 +14,10 @@ import math
 
 import torch
 
+from mfglearn._common.sampling import categorical
 from mfglearn.errors import ShapeError, ValidationError
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import DenseKernel
-
-
-def _draw(probs: torch.Tensor, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
-    """``shape`` i.i.d. draws from the distribution ``probs`` ``(K,)`` (inverse CDF)."""
-    u = torch.rand(shape + (1,), generator=gen, dtype=probs.dtype, device=probs.device)
-    return (u > probs.cumsum(-1)).sum(-1).clamp_(max=probs.shape[-1] - 1)
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import DenseKernel
 
 
 def _check_measure(L: torch.Tensor, S: int, A: int, game: str) -> torch.Tensor:
@@ -122,7 +117,7 @@ def ad_auction(
 
     def sampler(L: torch.Tensor, states: torch.Tensor, bids: torch.Tensor, gen: torch.Generator):
         N = states.shape[0]
-        opp = _draw(outcomes_check(L).sum(0), (N, M - 1), gen)
+        opp = categorical(outcomes_check(L).sum(0), gen, (N, M - 1))
         top = opp.amax(1)
         ties = (opp == bids.unsqueeze(1)).sum(1)
         u = torch.rand(N, 3, generator=gen, dtype=L.dtype, device=L.device)

@@ -21,11 +21,12 @@ which :meth:`MeetingGame.solve` reports instead of iterating forever.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from mfglearn.errors import NoEquilibriumError, ValidationError
+from mfglearn.errors import ValidationError
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -45,43 +46,6 @@ def _expected_positive_part(mean: torch.Tensor, sd: torch.Tensor) -> torch.Tenso
 
 
 @dataclass
-class MeetingResult:
-    """Equilibrium of the meeting game.
-
-    Attributes:
-        start_time: ``T*``, the meeting's actual start.
-        planned_arrival: ``(n_types,)`` planned arrival ``tau*_i`` per type.
-        exploitability: population-weighted gain of the best deviation (``~0`` at equilibrium).
-        history: per-iteration ``start_time`` bracket and residual of the fixed point search.
-    """
-
-    start_time: float
-    planned_arrival: torch.Tensor
-    exploitability: float
-    quorum_binding: bool
-    history: dict = field(default_factory=dict)
-    solver: str = "fixed_point"
-    game: str = "meeting"
-    stopped: str = "converged"
-
-    @property
-    def iterations(self) -> int:
-        return len(self.history.get("residual", []))
-
-    def summary(self) -> dict:
-        """A JSON-friendly summary."""
-        return {
-            "solver": self.solver,
-            "game": self.game,
-            "start_time": self.start_time,
-            "planned_arrival": self.planned_arrival.tolist(),
-            "quorum_binding": self.quorum_binding,
-            "exploitability": self.exploitability,
-            "iterations": self.iterations,
-        }
-
-
-@dataclass
 class MeetingGame:
     """The static meeting game; see the module docstring. Solve with ``mfglearn.solve(game, "fixed_point")``.
 
@@ -92,6 +56,8 @@ class MeetingGame:
         sigma_weights: population share of each type (default: equal); normalised.
         alpha, beta, gamma: cost of lateness to the schedule, of lateness to the start, of waiting.
     """
+
+    kind: ClassVar[str] = "static"
 
     scheduled_time: float = 0.0
     quorum: float = 0.8
@@ -203,74 +169,6 @@ class MeetingGame:
         return float(0.5 * (lo + hi))
 
     # ------------------------------------------------------------- solver
-    def solve(self, tol: float = 1e-10, max_doublings: int = 60) -> MeetingResult:
-        """Equilibrium ``(T*, tau*)`` by bisection on ``h(T) = T'(T) - T`` over ``T >= t_s``.
-
-        ``h(t_s) >= 0``; with ``alpha > 0`` ``h`` is decreasing, so a sign change brackets
-        the unique root. Raises :class:`~mfglearn.errors.NoEquilibriumError` when ``h``
-        stays positive (the start time runs away), as happens for ``alpha = 0`` with a
-        demanding quorum.
-        """
-        ts = float(self.scheduled_time)
-
-        def h(T: float) -> float:
-            return self.start_time_given(self.best_arrival(T)) - T
-
-        import time
-
-        t0 = time.perf_counter()
-        hist: dict[str, list] = {"lower": [], "upper": [], "residual": []}
-        if h(ts) <= tol:
-            T = ts
-        else:
-            c_inf = self.asymptotic_drift()
-            if c_inf is not None and c_inf >= 0:
-                raise NoEquilibriumError(
-                    "no equilibrium exists for these parameters: for any expected start T the quorum "
-                    f"theta={self.quorum} is reached later than T (h(T) = T' - T decreases only to "
-                    f"{c_inf:.4g} > 0 as T grows, because gamma={self.gamma} > alpha={self.alpha} makes late "
-                    "planners follow T one for one). Raise alpha to at least gamma, or lower the quorum"
-                )
-            step = float(self.sigmas.max()) + 1.0
-            hi = ts + step
-            for _ in range(max_doublings):
-                if h(hi) <= 0:
-                    break
-                step *= 2
-                hi = ts + step
-            else:  # unreachable when the drift analysis holds; kept as a guard against endless search
-                raise NoEquilibriumError(
-                    f"no equilibrium found: the quorum is reached later than the expected start up to T={hi:.3g}"
-                )
-            lo = ts
-            while hi - lo > tol * max(1.0, abs(hi)):
-                mid = 0.5 * (lo + hi)
-                r = h(mid)
-                hist["lower"].append(lo)
-                hist["upper"].append(hi)
-                hist["residual"].append(r)
-                if r > 0:
-                    lo = mid
-                else:
-                    hi = mid
-                if len(hist["residual"]) > 400:
-                    break
-            T = 0.5 * (lo + hi)
-        tau = self.best_arrival(T)
-        expl = self.exploitability(tau)
-        n = len(hist["residual"])
-        hist.update(
-            iteration=list(range(1, n + 1)) or [0],
-            exploitability=[expl] * max(n, 1),
-            seconds=[time.perf_counter() - t0] * max(n, 1),
-        )
-        return MeetingResult(
-            start_time=T,
-            planned_arrival=tau,
-            exploitability=expl,
-            quorum_binding=T > ts,
-            history=hist,
-        )
 
 
 def meeting(

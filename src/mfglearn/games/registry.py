@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting, mfglib_envs, openspiel
+from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting
+from mfglearn.games.peers import mfglib as mfglib_envs
+from mfglearn.games.peers import openspiel
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class GameSpec:
     id: str
     make: Callable
     description: str
+    kind: str = "finite_horizon"
 
     def parameters(self) -> dict[str, object]:
         """Constructor parameters and their defaults (``device`` excluded)."""
@@ -31,14 +34,29 @@ class GameSpec:
 GAMES: dict[str, GameSpec] = {}
 
 
-def register_game(id: str, make: Callable, description: str | None = None) -> GameSpec:
-    """Register a game constructor under ``id``; the description defaults to the docstring's first line."""
+def register_game(id: str, make: Callable, description: str | None = None, kind: str = "finite_horizon") -> GameSpec:
+    """Register a game constructor under ``id`` with the kind of game it builds by default
+    (``finite_horizon``, ``discounted``, ``continuous``, ``static``); the description defaults to
+    the docstring's first line."""
     desc = description or (inspect.getdoc(make) or "").split("\n")[0]
-    spec = GameSpec(id, make, desc)
+    spec = GameSpec(id, make, desc, kind)
     GAMES[id] = spec
     return spec
 
 
+# the kind each constructor builds with its default parameters (checked against the games in the tests)
+_KINDS = {
+    "four_rooms_crowd": "discounted",
+    "grid_poi": "discounted",
+    "ad_auction": "discounted",
+    "equilibrium_price": "discounted",
+    "congestion": "discounted",
+    "ride_sharing": "discounted",
+    "meeting": "static",
+    "lq": "continuous",
+    "four_rooms_exploration": "continuous",
+    "beach_bar_continuous": "continuous",
+}
 for _id, _fn in [
     ("beach_bar", crowd.beach_bar),
     ("crowd_grid", crowd.crowd_grid),
@@ -65,7 +83,7 @@ for _id, _fn in [
     ("openspiel/crowd_modelling_2d_maze", openspiel.crowd_modelling_2d_maze),
     ("openspiel/linear_quadratic", openspiel.linear_quadratic),
 ]:
-    register_game(_id, _fn)
+    register_game(_id, _fn, kind=_KINDS.get(_id, "finite_horizon"))
 for _id, _fn in mfglib_envs.ENVS.items():
     register_game(_id, _fn)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 StepFn = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 

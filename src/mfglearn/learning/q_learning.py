@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.stationary import freeze_stationary
 from mfglearn.core.value import argmax_e
@@ -71,9 +72,9 @@ class GMFQ(SimulatorCheckpoint, Solver):
 
     Args:
         game: a discounted game.
-        inner_iterations: ``T_k``, synchronous Q-learning sweeps per outer iteration.
+        inner_steps: ``T_k``, synchronous Q-learning sweeps per outer iteration (alias ``inner_iterations``).
         smoothing: ``"softmax"`` (``softmax_c``), ``"mellowmax"``, ``"momentum"`` or ``"argmax_e"``.
-        c: softmax inverse temperature / mellowmax parameter.
+        temperature: softmax temperature ``1 / c`` (mellowmax parameter ``c``; alias ``c``, deprecated).
         momentum: mixing weight for ``"momentum"`` smoothing, in ``(0, 1]``.
         epsilon: epsilon-net resolution (must divide 1); ``0`` disables the projection.
         omega: Q-learning step ``1 / (1 + n)^omega`` with ``n`` the pair's update count.
@@ -84,7 +85,11 @@ class GMFQ(SimulatorCheckpoint, Solver):
 
     name = "gmf_q"
     description = "GMF-Q: Q-learning with softmax smoothing and epsilon-net projection (model-free, discounted)"
-    supports_discounted = True
+    game_kinds = frozenset({"discounted"})
+    aliases = {
+        "c": Alias("temperature", convert=lambda c: 1.0 / float(c), note="temperature = 1 / c"),
+        "inner_iterations": Alias("inner_steps"),
+    }
     _state_tensors = ("L", "Q", "counts")
     default_smoothing = "softmax"
     default_epsilon = 0.01
@@ -92,9 +97,9 @@ class GMFQ(SimulatorCheckpoint, Solver):
     def __init__(
         self,
         game,
-        inner_iterations: int = 200,
+        inner_steps: int = 200,
         smoothing: str | None = None,
-        c: float = 5.0,
+        temperature: float = 0.2,
         momentum: float = 0.2,
         epsilon: float | None = None,
         omega: float = 0.7,
@@ -105,13 +110,14 @@ class GMFQ(SimulatorCheckpoint, Solver):
     ):
         require_discounted(self.name, game)
         super().__init__(game, **kw)
-        self.inner_iterations = _check_count("inner_iterations", inner_iterations)
+        self.inner_iterations = _check_count("inner_steps", inner_steps)
         self.smoothing = self.default_smoothing if smoothing is None else smoothing
         if self.smoothing not in ("softmax", "mellowmax", "momentum", "argmax_e"):
             raise ValidationError(
                 f"smoothing must be 'softmax', 'mellowmax', 'momentum' or 'argmax_e', got {self.smoothing!r}"
             )
-        self.c = check_positive("c", c)
+        self.temperature = check_positive("temperature", temperature)
+        self.c = 1.0 / self.temperature  # the paper's inverse temperature
         self.momentum = check_unit_interval("momentum", momentum)
         self.epsilon = self.default_epsilon if epsilon is None else check_positive("epsilon", epsilon, allow_zero=True)
         if self.epsilon:
@@ -132,9 +138,9 @@ class GMFQ(SimulatorCheckpoint, Solver):
     @property
     def hyperparameters(self) -> dict:
         return dict(
-            inner_iterations=self.inner_iterations,
+            inner_steps=self.inner_iterations,
             smoothing=self.smoothing,
-            c=self.c,
+            temperature=self.temperature,
             momentum=self.momentum,
             epsilon=self.epsilon,
             omega=self.omega,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.sampling import categorical
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import Kernel, SparseKernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import Kernel, SparseKernel
 
 
 class Simulator:
-    """Batched sampler for a :class:`~mfglearn.games.base.FiniteMFG`.
+    """Batched sampler for a :class:`~mfglearn.model.finite.FiniteMFG`.
 
     Args:
         game: the game.
@@ -63,8 +64,7 @@ class Simulator:
         Zero-probability outcomes are never drawn; round-off in the last cumulative
         sum is absorbed by the clamp.
         """
-        u = torch.rand(probs.shape[0], 1, generator=self.generator, dtype=probs.dtype, device=probs.device)
-        return (u > probs.cumsum(-1)).sum(-1).clamp_(max=probs.shape[-1] - 1)
+        return categorical(probs, self.generator)
 
     def legal_pairs(self) -> torch.Tensor:
         """``(P, 2)`` indices ``(s, a)`` of every legal state-action pair."""

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from mfglearn.errors import ValidationError, missing_extra
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 
 def _need(module: str):

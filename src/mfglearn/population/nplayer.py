@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
+from mfglearn._common.sampling import categorical
 from mfglearn.core.policy import check_policy
 from mfglearn.errors import ValidationError
-from mfglearn.games.base import FiniteMFG
+from mfglearn.model.finite import FiniteMFG
 
 
 @dataclass
@@ -30,12 +31,6 @@ class NPlayerRollout:
 
     returns: torch.Tensor
     empirical: torch.Tensor
-
-
-def categorical(probs: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """One draw per row of ``probs`` (``(..., K)``): indices of shape ``(...)``."""
-    u = torch.rand(probs.shape[:-1] + (1,), generator=gen, dtype=probs.dtype, device=probs.device)
-    return (u > probs.cumsum(-1)).sum(-1).clamp_(max=probs.shape[-1] - 1)
 
 
 def _histogram(idx: torch.Tensor, n: int, weight: float, dtype) -> torch.Tensor:

@@ -1,21 +1,24 @@
-"""Results directories: config, history, tensors, environment, checkpoints; resumable runs.
+"""Run directories: one pipeline for every algorithm (tabular, learning, mean-field control, deep).
 
 Layout of a run directory::
 
-    config.json        game id and parameters, solver and hyperparameters, iterations, checkpoint interval
-    env.json           versions, device, threads, start time
-    checkpoint.pt      solver state (policy, iteration, history, solver tensors), rewritten atomically
-    history.csv/.json  per-iteration metrics
-    policy.pt          final policy tensor;  mean_field.pt: its mean field
-    summary.json       final exploitability, iterations, seconds, paths
+    config.json              game id and parameters, solver and hyperparameters, iterations, checkpoint interval
+    env.json                 versions, device, threads, start time
+    checkpoint.safetensors   the algorithm's state (safe format), rewritten atomically every checkpoint_every
+    history.csv/.json        per-iteration metrics
+    result.safetensors       the final Result (policy, mean field, history, settings; mfglearn.Result.load(dir))
+    summary.json             final exploitability / value, iterations, seconds, stop reason, files
+    .lock                    held while a process writes the run
 
-Every file is written atomically, so a crash or Ctrl-C leaves the previous
-checkpoint intact; :func:`resume_run` continues from it and produces the same
-result as an uninterrupted run (the solvers are deterministic given their state).
+Every file is written atomically, so a crash or Ctrl-C leaves the previous checkpoint intact;
+:func:`resume_run` continues from it and gives the same result as an uninterrupted run. Nothing is
+ever unpickled. A run directory is locked while a process drives it, so two processes cannot
+write one run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -25,11 +28,13 @@ from pathlib import Path
 
 import torch
 
+from mfglearn._common.io import atomic_write_json, atomic_write_text
+from mfglearn.algorithm import CHECKPOINT_FILE, Checkpoint
 from mfglearn.errors import ValidationError
-from mfglearn.runs.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from mfglearn.result import RESULT_FILE, Result
 
 CONFIG = "config.json"
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = CHECKPOINT_FILE
 
 
 def environment_info(device: str = "cpu") -> dict:
@@ -50,12 +55,6 @@ def environment_info(device: str = "cpu") -> dict:
     }
 
 
-def _save_tensor(path: Path, t: torch.Tensor) -> None:
-    buf = io.BytesIO()
-    torch.save(t.detach().cpu(), buf)
-    atomic_write_bytes(path, buf.getvalue())
-
-
 def write_history(run_dir: Path, history: dict) -> None:
     """Write the per-iteration history as ``history.json`` and ``history.csv``."""
     atomic_write_json(run_dir / "history.json", history)
@@ -69,12 +68,30 @@ def write_history(run_dir: Path, history: dict) -> None:
 
 
 def _build(config: dict):
-    import mfglearn
+    from mfglearn.api import make_algorithm
+    from mfglearn.registry import make
 
-    game = mfglearn.make(config["game"], **config.get("game_params", {}))
-    cls = mfglearn.get_solver(config["solver"])
-    solver = cls(game, **mfglearn._check_hparams(cls, dict(config.get("solver_params", {}))))
-    return game, solver
+    game = make(config["game"], **config.get("game_params", {}))
+    return game, make_algorithm(game, config["solver"], **dict(config.get("solver_params", {})))
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path):
+    """Hold ``run_dir/.lock`` (an exclusive ``flock``) while a process writes the run."""
+    import fcntl
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / ".lock", "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValidationError(
+                f"{run_dir} is being written by another process; wait for it or use another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def run(
@@ -87,17 +104,17 @@ def run(
     checkpoint_every: int = 10,
     progress: bool = False,
     target_exploitability: float | None = None,
-):
-    """Solve ``game_id`` with ``solver`` for ``iterations``, writing a results directory to ``out``.
+) -> Result:
+    """Solve ``game_id`` with any registered algorithm ``solver``, writing a run directory to ``out``.
 
-    Returns the :class:`~mfglearn.solvers.base.Result`. ``out`` must not already hold a run
+    Returns the :class:`~mfglearn.result.Result`. ``out`` must not already hold a run
     (use :func:`resume_run` to continue one).
     """
     out = Path(out)
     if (out / CONFIG).exists():
         raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
-    if int(checkpoint_every) < 1:
-        raise ValidationError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every or checkpoint_every < 1:
+        raise ValidationError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every}")
     config = {
         "game": game_id,
         "game_params": dict(game_params or {}),
@@ -107,63 +124,54 @@ def run(
         "checkpoint_every": int(checkpoint_every),
         "target_exploitability": target_exploitability,
     }
-    game, s = _build(config)  # validates everything before anything is written
-    out.mkdir(parents=True, exist_ok=True)
-    config["resolved"] = {"game_name": game.name, "game_params": game.params, "hyperparameters": s.hyperparameters}
-    atomic_write_json(out / CONFIG, config)
-    atomic_write_json(out / "env.json", environment_info(game.device))
-    return _drive(s, config, out, progress)
+    game, algo = _build(config)  # validates everything before anything is written
+    with run_lock(out):
+        config["resolved"] = {
+            "game_name": game.name,
+            "game_params": getattr(game, "params", {}),
+            "hyperparameters": algo.hyperparameters,
+            "kind": getattr(game, "kind", ""),
+            "problem": algo.problem,
+        }
+        atomic_write_json(out / CONFIG, config)
+        atomic_write_json(out / "env.json", environment_info(getattr(game, "device", "cpu")))
+        return _drive(algo, config, out, progress)
 
 
-def resume_run(run_dir: str | Path, progress: bool = False):
+def resume_run(run_dir: str | Path, progress: bool = False) -> Result:
     """Continue the run in ``run_dir`` from its last checkpoint up to its configured iterations."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ValidationError(f"{run_dir} is not a run directory (no {CONFIG}); start one with 'mfglearn solve --out'")
     config = json.loads((run_dir / CONFIG).read_text())
-    _, s = _build(config)
-    ck = run_dir / CHECKPOINT
-    if ck.exists():
-        s.load_state_dict(torch.load(ck, map_location="cpu", weights_only=False))
-    return _drive(s, config, run_dir, progress)
+    _, algo = _build(config)
+    with run_lock(run_dir):
+        return _drive(algo, config, run_dir, progress)
 
 
-def _drive(s, config: dict, out: Path, progress: bool):
-    total = config["iterations"]
-    every = config["checkpoint_every"]
-    target = config.get("target_exploitability")
-    stopped = ["iterations"]
-
-    def on_iteration(solver, info):
-        if solver.iteration % every == 0 or solver.iteration == total:
-            buf = io.BytesIO()
-            torch.save(solver.state_dict(), buf)
-            atomic_write_bytes(out / CHECKPOINT, buf.getvalue())
-
-    remaining = max(0, total - s.iteration)
-    if target is not None and s.history["exploitability"] and s.history["exploitability"][-1] <= target:
-        remaining = 0
-        stopped[0] = "target"
-    result = s.solve(remaining, callback=on_iteration, progress=progress, target_exploitability=target)
-    if remaining:
-        stopped[0] = result.stopped
-    buf = io.BytesIO()
-    torch.save(s.state_dict(), buf)
-    atomic_write_bytes(out / CHECKPOINT, buf.getvalue())
+def _drive(algo, config: dict, out: Path, progress: bool) -> Result:
+    ck = Checkpoint(out, every=config["checkpoint_every"])
+    result = algo.solve(
+        config["iterations"],
+        progress=progress,
+        target_exploitability=config.get("target_exploitability"),
+        checkpoint=ck,
+    )
     write_history(out, result.history)
-    _save_tensor(out / "policy.pt", result.policy)
-    _save_tensor(out / "mean_field.pt", result.mean_field)
+    result.save(out)
     summary = result.summary()
-    summary["stopped"] = stopped[0]
     summary["run_dir"] = str(out)
     summary["files"] = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    if "summary.json" not in summary["files"]:
+        summary["files"] = sorted([*summary["files"], "summary.json"])
     atomic_write_json(out / "summary.json", summary)
-    result.stopped = stopped[0]
     return result
 
 
-def load_run(run_dir: str | Path) -> dict:
-    """Read a run directory: ``config``, ``summary``, ``history``, ``policy``, ``mean_field``."""
+def load_run(run_dir: str | Path, game=None) -> dict:
+    """Read a run directory: ``config``, ``summary``, ``history``, ``env`` (dicts or ``None``) and
+    ``result`` (the :class:`~mfglearn.result.Result`, ``None`` until the run finished); for tabular
+    runs also ``policy`` and ``mean_field`` tensors."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ValidationError(f"{run_dir} is not a run directory (no {CONFIG})")
@@ -171,7 +179,9 @@ def load_run(run_dir: str | Path) -> dict:
     for name in ("summary", "history", "env"):
         p = run_dir / f"{name}.json"
         d[name] = json.loads(p.read_text()) if p.exists() else None
-    for name in ("policy", "mean_field"):
-        p = run_dir / f"{name}.pt"
-        d[name] = torch.load(p, map_location="cpu", weights_only=True) if p.exists() else None
+    d["result"] = Result.load(run_dir, game=game) if (run_dir / RESULT_FILE).exists() and d["summary"] else None
+    res = d["result"]
+    tabular = res is not None and isinstance(res.policy, torch.Tensor) and isinstance(res.mean_field, torch.Tensor)
+    d["policy"] = res.policy if tabular else None
+    d["mean_field"] = res.mean_field if tabular else None
     return d

@@ -25,8 +25,8 @@ import math
 import os
 from pathlib import Path
 
+from mfglearn._common.io import atomic_write_json, atomic_write_text
 from mfglearn.errors import ValidationError, missing_extra
-from mfglearn.runs.io import atomic_write_json, atomic_write_text
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
@@ -72,12 +72,9 @@ def _split(config: dict) -> tuple[dict, dict]:
 
 
 def _accepts_seed(solver: str) -> bool:
-    import inspect
+    from mfglearn.registry import get_algorithm
 
-    import mfglearn
-
-    cls = mfglearn.get_solver(solver)
-    return any("seed" in inspect.signature(c.__init__).parameters for c in cls.__mro__ if "__init__" in vars(c))
+    return "seed" in get_algorithm(solver).hyperparameter_spec()
 
 
 def run_trial(spec: dict) -> dict:

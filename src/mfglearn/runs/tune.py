@@ -23,11 +23,14 @@ from mfglearn.errors import ValidationError, missing_extra
 # MFGLib's ranges (mfglib 0.3.0 ``_init_tuner_instance``) where it has the solver
 DEFAULT_SPACES: dict[str, dict[str, tuple]] = {
     "mirror_descent": {"learning_rate": ("float", 1e-5, 1e5, True)},
-    "fictitious_play": {"learning_rate": ("float", 1e-3, 1.0, True)},
-    "prior_descent": {"eta": ("float", 1e-5, 1e5, True), "n_inner": ("categorical", [None, 1, 6, 11, 26, 51, 101])},
-    "boltzmann_policy_iteration": {"learning_rate": ("float", 1e-3, 1e3, True)},
+    "fictitious_play": {"damping": ("float", 1e-3, 1.0, True)},
+    "prior_descent": {
+        "temperature": ("float", 1e-5, 1e5, True),
+        "inner_steps": ("categorical", [None, 1, 6, 11, 26, 51, 101]),
+    },
+    "boltzmann_policy_iteration": {"temperature": ("float", 1e-3, 1e3, True)},
     "fixed_point": {"temperature": ("float", 1e-3, 1e2, True), "damping": ("float", 0.01, 1.0, False)},
-    "mf_trpo": {"eta": ("float", 1e-2, 1e2, True), "beta": ("float", 0.01, 1.0, False)},
+    "mf_trpo": {"trust_region": ("float", 1e-2, 1e2, True), "beta": ("float", 0.01, 1.0, False)},
 }
 
 
@@ -51,9 +54,9 @@ class TuneResult:
 
     def make_solver(self, game, **overrides):
         """The tuned solver on ``game`` (``overrides`` replace tuned values)."""
-        from mfglearn.solvers import get_solver
+        from mfglearn.api import make_algorithm
 
-        return get_solver(self.solver)(game, **{**self.best_params, **overrides})
+        return make_algorithm(game, self.solver, **{**self.best_params, **overrides})
 
 
 def _suggest(trial, name: str, spec: tuple):
@@ -100,9 +103,9 @@ def tune(
     except ImportError:
         raise missing_extra("optuna", "tune") from None
     import mfglearn
-    from mfglearn.solvers import get_solver
+    from mfglearn.registry import get_algorithm
 
-    get_solver(solver)
+    get_algorithm(solver)
     if metric not in ("geometric_mean", "failure_rate"):
         raise ValidationError(f"metric must be 'geometric_mean' or 'failure_rate', got {metric!r}")
     if not games:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.metrics import Evaluation, policy_mean_field
 from mfglearn.core.value import argmax_e, softmax_policy
 from mfglearn.errors import ValidationError
@@ -34,35 +35,34 @@ class FictitiousPlay(Solver):
     average policy ``pi_k``, then averages *populations*:
     ``mu^{pi_{k+1}} = (1 - w_k) mu^{pi_k} + w_k mu^{BR_k}`` by mixing the two
     policies state by state with weights proportional to their mass.
-    ``w_k = 1/(k+1)`` (k = 1, 2, ...) from the uniform policy unless ``learning_rate`` is set.
+    ``w_k = 1/(k+1)`` (k = 1, 2, ...) from the uniform policy unless ``damping`` is set.
     On discounted games the same scheme runs on stationary policies and mean fields.
 
     Args:
         game: a finite-horizon game.
-        learning_rate: constant mixing weight in ``(0, 1]``; ``None`` for ``1/(k+1)``.
+        damping: constant mixing weight in ``(0, 1]``; ``None`` for ``1/(k+1)`` (alias ``learning_rate``, deprecated).
         temperature: ``None`` for greedy best responses, else ``softmax(Q*/temperature)``.
         ties: greedy best responses break exact ties towards the ``"first"`` action
             (OpenSpiel) or spread ``"uniform"``-ly over them (MFGLib).
     """
 
     name = "fictitious_play"
-    supports_discounted = True
+    game_kinds = frozenset({"finite_horizon", "discounted"})
+    aliases = {"learning_rate": Alias("damping", note="the mixing weight of the average policy")}
     description = "fictitious play: average best responses, weighting by population mass"
 
-    def __init__(
-        self, game, learning_rate: float | None = None, temperature: float | None = None, ties: str = "first", **kw
-    ):
+    def __init__(self, game, damping: float | None = None, temperature: float | None = None, ties: str = "first", **kw):
         super().__init__(game, **kw)
         if ties not in ("first", "uniform"):
             raise ValidationError(f"ties must be 'first' (OpenSpiel) or 'uniform' (MFGLib), got {ties!r}")
         self.ties = ties
-        self.learning_rate = None if learning_rate is None else check_unit_interval("learning_rate", learning_rate)
+        self.damping = None if damping is None else check_unit_interval("damping", damping)
         self.temperature = None if temperature is None else check_positive("temperature", temperature)
         self._uniform = game.uniform_policy()
 
     @property
     def hyperparameters(self) -> dict:
-        return {"learning_rate": self.learning_rate, "temperature": self.temperature, "ties": self.ties}
+        return {"damping": self.damping, "temperature": self.temperature, "ties": self.ties}
 
     def _update(self, ev: Evaluation):
         k = self.iteration + 1
@@ -73,7 +73,7 @@ class FictitiousPlay(Solver):
         else:
             br = ev.best_policy
         br_flow = policy_mean_field(self.game, br)
-        w = self.learning_rate if self.learning_rate is not None else 1.0 / (k + 1)
+        w = self.damping if self.damping is not None else 1.0 / (k + 1)
         if w == 1.0:
             return br, br_flow
         return mix_policies(ev.policy, ev.flow.mu, br, br_flow.mu, w, self._uniform), None

@@ -26,13 +26,13 @@ class FixedPoint(Solver):
     reference GMF-Q is checked against.
 
     Args:
-        game: a finite-horizon :class:`~mfglearn.games.base.FiniteMFG`.
+        game: a finite-horizon :class:`~mfglearn.model.finite.FiniteMFG`.
         temperature: ``None`` for the greedy best response, else the softmax temperature (> 0).
         damping: weight of the new mean field, in ``(0, 1]``.
     """
 
     name = "fixed_point"
-    supports_discounted = True
+    game_kinds = frozenset({"finite_horizon", "discounted"})
     description = "damped fixed-point iteration: best response to the (damped) mean field"
 
     def __init__(self, game, temperature: float | None = None, damping: float = 1.0, **kw):

@@ -22,6 +22,7 @@ import math
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.flow import flow_from_mu
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.value import best_response, freeze
@@ -57,13 +58,14 @@ class MFOMO(Solver):
         c1, c2, c3: objective weights.
         rb_freq: residual-balancing period (``None``: off); ``m1, m2, m3`` its thresholds and factor.
         optimizer: a ``torch.optim`` class name.
-        lr: its learning rate.
+        optimizer_lr: its learning rate (alias ``lr``).
         parameterize: optimise the unconstrained reparameterisation instead of projecting.
         hat_init: initialise ``y, z`` from the optimal values against the initial flow.
         r_max: reward bound for the constraint radii (default :func:`reward_bound`).
     """
 
     name = "mf_omo"
+    aliases = {"lr": Alias("optimizer_lr")}
     description = "MF-OMO: optimisation over occupation measures with a torch optimiser (projected or reparameterised)"
     _state_tensors = ("L", "z", "y", "c1", "c2", "opt_state")
 
@@ -79,7 +81,7 @@ class MFOMO(Solver):
         m2: float = 2.0,
         m3: float = 0.1,
         optimizer: str = "Adam",
-        lr: float = 0.1,
+        optimizer_lr: float = 0.1,
         parameterize: bool = False,
         hat_init: bool = True,
         r_max: float | None = None,
@@ -97,7 +99,7 @@ class MFOMO(Solver):
         self.loss, self.rb_freq, self.optimizer_name = loss, rb_freq, str(optimizer)
         self.c1, self.c2, self.c3 = float(c1), float(c2), float(c3)
         self.m1, self.m2, self.m3 = float(m1), float(m2), float(m3)
-        self.lr = check_positive("lr", lr)
+        self.lr = check_positive("optimizer_lr", optimizer_lr)
         self.parameterize, self.hat_init = bool(parameterize), bool(hat_init)
         self.r_max = reward_bound(game) if r_max is None else check_positive("r_max", r_max)
         H, S, A = game.H, game.S, game.A
@@ -135,7 +137,7 @@ class MFOMO(Solver):
             m2=self.m2,
             m3=self.m3,
             optimizer=self.optimizer_name,
-            lr=self.lr,
+            optimizer_lr=self.lr,
             parameterize=self.parameterize,
             hat_init=self.hat_init,
             r_max=self.r_max,

@@ -21,6 +21,7 @@ import math
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.stationary import (
     StationaryMDP,
@@ -40,7 +41,7 @@ def _log_policy(pi: torch.Tensor) -> torch.Tensor:
 
 
 class MFTRPO(Solver):
-    """Exact MF-TRPO on a discounted :class:`~mfglearn.games.base.FiniteMFG` (built with ``gamma=``).
+    """Exact MF-TRPO on a discounted :class:`~mfglearn.model.finite.FiniteMFG` (built with ``gamma=``).
 
     One solver iteration is one population update ``p`` (with its ``K`` inner
     policy updates). The history adds ``quality`` (``T(pi_{p+1,K}, mu_p)``, the
@@ -50,8 +51,8 @@ class MFTRPO(Solver):
 
     Args:
         game: a discounted game.
-        eta: trust-region strength ``eta > 0`` (step ``1/(eta (k+2))``).
-        lam: entropy regularisation ``lambda >= 0``.
+        trust_region: trust-region strength ``eta > 0`` (step ``1/(eta (k+2))``; alias ``eta``).
+        entropy: entropy regularisation ``lambda >= 0`` (alias ``lam``).
         inner_steps: ``K``, policy updates per population update.
         population_steps: ``M``, chain steps in the population update.
         beta: population step ``beta_0`` in ``(0, 1]``.
@@ -61,14 +62,15 @@ class MFTRPO(Solver):
 
     name = "mf_trpo"
     description = "MF-TRPO: KL trust-region policy updates against a slowly updated population (discounted games)"
-    supports_discounted = True
+    game_kinds = frozenset({"discounted"})
+    aliases = {"eta": Alias("trust_region"), "lam": Alias("entropy")}
     _state_tensors = ("mu",)
 
     def __init__(
         self,
         game,
-        eta: float = 1.0,
-        lam: float = 0.0,
+        trust_region: float = 1.0,
+        entropy: float = 0.0,
         inner_steps: int = 10,
         population_steps: int = 1,
         beta: float = 0.5,
@@ -78,8 +80,8 @@ class MFTRPO(Solver):
     ):
         require_discounted(self.name, game)
         super().__init__(game, **kw)
-        self.eta = check_positive("eta", eta)
-        self.lam = check_positive("lam", lam, allow_zero=True)
+        self.eta = check_positive("trust_region", trust_region)
+        self.lam = check_positive("entropy", entropy, allow_zero=True)
         self.inner_steps = _check_count("inner_steps", inner_steps)
         self.population_steps = _check_count("population_steps", population_steps)
         self.beta = check_unit_interval("beta", beta)
@@ -95,8 +97,8 @@ class MFTRPO(Solver):
     @property
     def hyperparameters(self) -> dict:
         return {
-            "eta": self.eta,
-            "lam": self.lam,
+            "trust_region": self.eta,
+            "entropy": self.lam,
             "inner_steps": self.inner_steps,
             "population_steps": self.population_steps,
             "beta": self.beta,

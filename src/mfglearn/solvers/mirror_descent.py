@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.value import softmax_policy
 from mfglearn.solvers.base import Solver, check_positive
@@ -24,7 +25,7 @@ class MirrorDescent(Solver):
     """
 
     name = "mirror_descent"
-    supports_discounted = True
+    game_kinds = frozenset({"finite_horizon", "discounted"})
     description = "online mirror descent: softmax of the sum of past Q-functions"
     _state_tensors = ("y",)
 
@@ -43,27 +44,30 @@ class MirrorDescent(Solver):
 
 
 class BoltzmannPolicyIteration(Solver):
-    """Boltzmann policy iteration: ``pi_{k+1} = softmax(learning_rate * Q^{pi_k}_{mu^{pi_k}})``.
+    """Boltzmann policy iteration: ``pi_{k+1} = softmax(Q^{pi_k}_{mu^{pi_k}} / temperature)``.
 
     OpenSpiel's ``BoltzmannPolicyIteration``: mirror descent that keeps only the
-    latest Q-function. May cycle for large ``learning_rate``.
+    latest Q-function. May cycle for small ``temperature``.
 
     Args:
         game: a finite-horizon game.
-        learning_rate: inverse temperature (> 0).
+        temperature: softmax temperature (> 0; the deprecated ``learning_rate`` is its inverse).
     """
 
     name = "boltzmann_policy_iteration"
-    supports_discounted = True
+    game_kinds = frozenset({"finite_horizon", "discounted"})
+    aliases = {
+        "learning_rate": Alias("temperature", convert=lambda x: 1.0 / float(x), note="temperature = 1 / learning_rate")
+    }
     description = "Boltzmann policy iteration: softmax of the current policy's Q-function"
 
-    def __init__(self, game, learning_rate: float = 1.0, **kw):
+    def __init__(self, game, temperature: float = 1.0, **kw):
         super().__init__(game, **kw)
-        self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.temperature = check_positive("temperature", temperature)
 
     @property
     def hyperparameters(self) -> dict:
-        return {"learning_rate": self.learning_rate}
+        return {"temperature": self.temperature}
 
     def _update(self, ev: Evaluation):
-        return softmax_policy(ev.Q, 1.0 / self.learning_rate, self.game.legal), None
+        return softmax_policy(ev.Q, self.temperature, self.game.legal), None

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from mfglearn.games.base import FiniteMFG
-from mfglearn.games.kernels import DenseKernel, Kernel
+from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.kernels import DenseKernel, Kernel
 
 
 def mean_field_input(game: FiniteMFG, L_t: torch.Tensor) -> torch.Tensor:

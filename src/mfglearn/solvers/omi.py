@@ -19,10 +19,11 @@ import warnings
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.flow import mean_field_flow
 from mfglearn.core.metrics import Evaluation
 from mfglearn.errors import ValidationError
-from mfglearn.games.kernels import Kernel
+from mfglearn.model.kernels import Kernel
 from mfglearn.solvers.base import Solver, check_positive
 from mfglearn.solvers.occupation import kernels_and_rewards, policy_from_flow
 
@@ -153,8 +154,8 @@ class OccupationMeasureInclusion(Solver):
 
     Args:
         game: a finite-horizon game.
-        alpha: step size (> 0).
-        eta: perturbation ``eta d`` added to the step (>= 0; speeds convergence, biases the limit).
+        learning_rate: step size ``alpha`` (> 0; alias ``alpha``).
+        perturbation: ``eta d`` added to the step (``eta >= 0``; speeds convergence, biases the limit; alias ``eta``).
         tol: projection accuracy (constraint residual, sup norm); MFGLib's OSQP default is 1e-8.
         zero_tol: flow entries at or below this are treated as zero when reading off the policy
             (MFGLib: ``10 * (atol + rtol) / 2 = 1e-7``).
@@ -164,12 +165,13 @@ class OccupationMeasureInclusion(Solver):
     name = "occupation_measure_inclusion"
     description = "MF-OMI-FBS: forward-backward splitting on occupation measures, exact dual-Newton projection"
     _state_tensors = ("d", "lam")
+    aliases = {"alpha": Alias("learning_rate"), "eta": Alias("perturbation")}
 
     def __init__(
         self,
         game,
-        alpha: float = 1e-3,
-        eta: float = 0.0,
+        learning_rate: float = 1e-3,
+        perturbation: float = 0.0,
         tol: float = 1e-9,
         zero_tol: float = 1e-7,
         warm_start: bool = True,
@@ -178,8 +180,8 @@ class OccupationMeasureInclusion(Solver):
         super().__init__(game, **kw)
         if game.H < 2:
             raise ValidationError("occupation_measure_inclusion needs at least two time steps")
-        self.alpha = check_positive("alpha", alpha)
-        self.eta = check_positive("eta", eta, allow_zero=True)
+        self.alpha = check_positive("learning_rate", learning_rate)
+        self.eta = check_positive("perturbation", perturbation, allow_zero=True)
         self.tol = check_positive("tol", tol)
         self.zero_tol = check_positive("zero_tol", zero_tol, allow_zero=True)
         self.warm_start = bool(warm_start)
@@ -190,8 +192,8 @@ class OccupationMeasureInclusion(Solver):
     @property
     def hyperparameters(self) -> dict:
         return {
-            "alpha": self.alpha,
-            "eta": self.eta,
+            "learning_rate": self.alpha,
+            "perturbation": self.eta,
             "tol": self.tol,
             "zero_tol": self.zero_tol,
             "warm_start": self.warm_start,

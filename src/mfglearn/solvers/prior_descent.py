@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.algorithm import Alias
 from mfglearn.core.metrics import Evaluation
 from mfglearn.core.value import softmax_policy
 from mfglearn.errors import ValidationError
@@ -21,26 +22,29 @@ class PriorDescent(Solver):
 
     Args:
         game: a finite-horizon or discounted game.
-        eta: temperature (> 0).
-        n_inner: prior refresh period (positive integer) or ``None``.
+        temperature: softmax temperature ``eta`` (> 0; alias ``eta``).
+        inner_steps: prior refresh period ``n_inner`` (positive integer) or ``None`` (alias ``n_inner``).
     """
 
     name = "prior_descent"
-    supports_discounted = True
+    game_kinds = frozenset({"finite_horizon", "discounted"})
+    aliases = {"eta": Alias("temperature"), "n_inner": Alias("inner_steps")}
     description = "prior descent: softmax of log-prior + Q*/eta, prior refreshed every n_inner steps (GMF-V if never)"
     _state_tensors = ("log_prior",)
 
-    def __init__(self, game, eta: float = 1.0, n_inner: int | None = None, **kw):
+    def __init__(self, game, temperature: float = 1.0, inner_steps: int | None = None, **kw):
         super().__init__(game, **kw)
-        self.eta = check_positive("eta", eta)
-        if n_inner is not None and (isinstance(n_inner, bool) or int(n_inner) != n_inner or n_inner < 1):
-            raise ValidationError(f"n_inner must be a positive integer or None, got {n_inner!r}")
-        self.n_inner = None if n_inner is None else int(n_inner)
+        self.eta = check_positive("temperature", temperature)
+        if inner_steps is not None and (
+            isinstance(inner_steps, bool) or int(inner_steps) != inner_steps or inner_steps < 1
+        ):
+            raise ValidationError(f"inner_steps must be a positive integer or None, got {inner_steps!r}")
+        self.n_inner = None if inner_steps is None else int(inner_steps)
         self.log_prior = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, float("-inf"))
 
     @property
     def hyperparameters(self) -> dict:
-        return {"eta": self.eta, "n_inner": self.n_inner}
+        return {"temperature": self.eta, "inner_steps": self.n_inner}
 
     def _update(self, ev: Evaluation):
         logits = self.log_prior + ev.Q_best / self.eta

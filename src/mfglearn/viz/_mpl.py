@@ -22,7 +22,7 @@ def save(fig, path) -> str:
     import io
     from pathlib import Path
 
-    from mfglearn.runs.io import atomic_write_bytes
+    from mfglearn._common.io import atomic_write_bytes
 
     path = Path(path)
     buf = io.BytesIO()

@@ -28,10 +28,10 @@ def plot_density_snapshots(
 ) -> str:
     """Densities ``mu_t`` at several times: the learned flow (if any) above an ``n_agents`` rollout of the policy.
 
-    ``result`` is a :class:`~mfglearn.deep.deda_fp.DeepFPResult`. Two-dimensional games on
+    ``result`` is a :class:`~mfglearn.deep.fictitious_play.DeepFPResult`. Two-dimensional games on
     ``[low, high]^2`` show heat maps (walls in white); one-dimensional ones show curves.
     """
-    from mfglearn.deep.deda_fp import simulate_population
+    from mfglearn.deep.fictitious_play import simulate_population
 
     plt = pyplot()
     T = int(game.horizon)

@@ -118,7 +118,7 @@ def animate_grid(game, mu: torch.Tensor, path: str, fps: int = 6, title: str | N
     plt = pyplot()
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    from mfglearn.runs.io import atomic_write_bytes
+    from mfglearn._common.io import atomic_write_bytes
 
     frames = [grid_image(game, m) for m in mu]
     fig, ax = plt.subplots(figsize=(4.2, 4.2))

@@ -1,0 +1,58 @@
+"""Argument validation shared by games, algorithms and the command line.
+
+Each check returns the value converted to its type, or raises one
+:class:`~mfglearn.errors.ValidationError` naming the argument, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mfglearn.errors import ValidationError
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{name} must be a number, got {value!r}") from None
+
+
+def check_positive(name: str, value, allow_zero: bool = False) -> float:
+    """A finite float ``> 0`` (or ``>= 0`` with ``allow_zero``)."""
+    v = _number(name, value)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValidationError(f"{name} must be a finite number {bound}, got {value!r}")
+    return v
+
+
+def check_unit_interval(name: str, value, *, closed_low: bool = False) -> float:
+    """A float in ``(0, 1]`` (or ``[0, 1]`` with ``closed_low``)."""
+    v = _number(name, value)
+    lo_ok = v >= 0 if closed_low else v > 0
+    if not (lo_ok and v <= 1):
+        raise ValidationError(f"{name} must be in {'[' if closed_low else '('}0, 1], got {value!r}")
+    return v
+
+
+def check_int(name: str, value, minimum: int = 1) -> int:
+    """An integer ``>= minimum`` (floats with an integral value are accepted; booleans are not)."""
+    ok = not isinstance(value, bool)
+    try:
+        ok = ok and int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or int(value) < minimum:
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValidationError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    """One of ``choices``."""
+    if value not in tuple(choices):
+        raise ValidationError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value

@@ -1,0 +1,72 @@
+"""The public functions: make / solve / exploitability / ... (re-exported by ``mfglearn``)."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from mfglearn.algorithm import Algorithm, Callback, Checkpoint
+from mfglearn.core.metrics import exploitability as _exploitability
+from mfglearn.registry import get_algorithm, list_algorithms, make
+from mfglearn.result import Result
+
+
+def solve(
+    game,
+    solver: str = "fictitious_play",
+    iterations: int | None = None,
+    *,
+    callback: Callback | None = None,
+    progress: bool = False,
+    target_exploitability: float | None = None,
+    checkpoint: str | os.PathLike | Checkpoint | None = None,
+    **hyperparameters,
+) -> Result:
+    """Solve ``game`` (a game object or a registered id) with algorithm ``solver``.
+
+    Every algorithm follows one contract (:class:`~mfglearn.algorithm.Algorithm`): ``iterations``
+    of its outer loop (``mfglearn.algorithm_info(name)`` says what one is; default: the
+    algorithm's ``default_iterations``, 100 for the tabular solvers), ``callback(algo, info)``
+    after each (returning ``False`` stops), a progress bar, a target exploitability, and a
+    ``checkpoint`` directory it saves to and resumes from. Extra keyword arguments are the
+    algorithm's hyperparameters (e.g. ``learning_rate=0.1`` for ``mirror_descent``).
+
+    Returns a :class:`~mfglearn.result.Result` (for mean-field control an ``MFCResult``, for deep
+    fictitious play a ``DeepFPResult``: both extend it).
+    """
+    algo = make_algorithm(game, solver, **hyperparameters)
+    return algo.solve(
+        iterations,
+        callback=callback,
+        progress=progress,
+        target_exploitability=target_exploitability,
+        checkpoint=checkpoint,
+    )
+
+
+def make_algorithm(game, solver: str, **hyperparameters) -> Algorithm:
+    """The algorithm ``solver`` built on ``game`` (an object or a registered id), hyperparameters checked."""
+    if isinstance(game, str):
+        game = make(game)
+    return get_algorithm(solver, game).create(game, **hyperparameters)
+
+
+def exploitability(game, policy) -> float:
+    """Exploitability of ``policy`` (``(H, S, A)``) in ``game``: best-response gain against its own mean field."""
+    return _exploitability(game, policy)
+
+
+def uniform_policy(game) -> torch.Tensor:
+    """The uniform policy over each state's legal actions."""
+    return game.uniform_policy()
+
+
+def list_solvers(kind: str | None = None) -> list[str]:
+    """Registered algorithm names, sorted (with ``kind``: those accepting that kind of game)."""
+    return list_algorithms(kind)
+
+
+def get_solver(name: str, game=None) -> type[Algorithm]:
+    """The algorithm class registered as ``name`` (for ``game``'s kind, if given)."""
+    return get_algorithm(name, game)

@@ -1,0 +1,1 @@
+"""Closed-form equilibria of model classes (pure functions of a model's parameters)."""

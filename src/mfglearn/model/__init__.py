@@ -1,0 +1,1 @@
+"""What a problem is: the finite model (:class:`FiniteMFG`), transition kernels, continuous games."""

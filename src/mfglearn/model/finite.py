@@ -1,0 +1,335 @@
+"""The tabular model: :class:`FiniteMFG`.
+
+A finite mean-field game has ``S`` states, ``A`` actions, an initial distribution
+``mu0``, a transition kernel ``P(s'|s, a, m_t)`` and a reward ``r(t, s, a, m_t)``,
+where ``m_t`` is the population's mean field at time ``t``: the state
+distribution ``mu_t`` (shape ``(S,)``) or, for games declared with
+``mean_field="state_action"``, the state-action measure ``L_t[s, a] = mu_t(s) pi_t(a|s)``.
+
+Two time settings:
+
+* finite horizon ``H`` (``horizon=H``): decisions at ``t = 0..H-1``, policies
+  ``pi[t, s, a]``, mean-field flows ``mu[t, s]`` for ``t = 0..H`` and an optional
+  terminal reward ``g(s, m_H)`` at ``t = H``;
+* discounted infinite horizon (``gamma=g``): stationary policies ``pi[s, a]`` and
+  stationary mean fields ``mu[s]``.
+
+Rewards and transitions are data (tensors) or vectorised callables evaluated
+once per time step with the whole mean field, so every algorithm stays a handful
+of tensor operations per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
+from mfglearn.errors import ShapeError, ValidationError
+from mfglearn.model.kernels import Kernel, as_kernel
+
+RewardSpec = torch.Tensor | Callable[[int, torch.Tensor], torch.Tensor]
+TransitionSpec = Any  # Kernel | Tensor | (index, prob) | callable (t, m) -> one of these
+# sampler(m, states, actions, generator) -> (next_states, rewards): one simulated step per agent
+Sampler = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass
+class FiniteMFG:
+    """A finite-state, finite-action mean-field game.
+
+    Args:
+        n_states: number of states ``S``.
+        n_actions: number of actions ``A``.
+        mu0: ``(S,)`` initial distribution.
+        reward: ``(S, A)``, ``(S,)`` or ``(H, S, A)`` tensor, or a callable
+            ``reward(t, m) -> (S, A) or (S,)`` tensor where ``m`` is the mean field at ``t``.
+        transition: a :class:`~mfglearn.model.kernels.Kernel`, a dense ``(S, A, S)``
+            tensor, an integer ``(S, A)`` next-state table, an ``(index, prob)`` pair of
+            ``(S, A, B)`` tensors, or a callable ``transition(t, m)`` returning one of these.
+        horizon: number of decision steps ``H`` (finite-horizon games).
+        gamma: discount factor in ``[0, 1)`` (infinite-horizon stationary games).
+        terminal_reward: ``(S,)`` tensor or callable ``g(m_H) -> (S,)`` paid at ``t = H``.
+        legal: optional ``(S, A)`` boolean mask of allowed actions (walls, borders).
+        mean_field: ``"state"`` (callables receive ``mu_t``) or ``"state_action"``
+            (callables receive ``L_t[s, a]``).
+        batched_reward: set if the reward callable also accepts a batch of times: ``t``
+            a ``(T,)`` integer tensor and ``m`` of shape ``(T, S)`` (or ``(T, S, A)``),
+            returning ``(T, S, A)`` or ``(T, S)``. Rewards along a whole flow are then
+            computed in one call, which matters for small games with long horizons.
+        sampler: optional simulator of one step, ``sampler(m, states, actions, generator)
+            -> (next_states, rewards)`` for ``(N,)`` agents, for games whose realised
+            rewards are random (the tensors above are then their expectations) or whose
+            interaction is simulated exactly (e.g. auctions among sampled opponents).
+            Model-free learners use it through :class:`~mfglearn.learning.simulator.Simulator`.
+        transition_batch: optional ``f(m) -> (B, S, A, S)`` dense transition tensors for a
+            batch ``m`` of mean fields (``(B, S)`` or ``(B, S, A)``), for mean-field-dependent
+            kernels; lets the lifted MDP of mean-field control evaluate many populations at once.
+        name: identifier used in results and plots.
+        layout: free-form metadata for plots (e.g. ``{"grid": (rows, cols), "cells": ...}``).
+        dtype, device: tensor dtype and device for the game's data.
+    """
+
+    n_states: int
+    n_actions: int
+    mu0: torch.Tensor
+    reward: RewardSpec
+    transition: TransitionSpec
+    horizon: int | None = None
+    gamma: float | None = None
+    terminal_reward: torch.Tensor | Callable[[torch.Tensor], torch.Tensor] | None = None
+    legal: torch.Tensor | None = None
+    mean_field: str = "state"
+    batched_reward: bool = False
+    sampler: Sampler | None = None
+    transition_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
+    name: str = "custom"
+    layout: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    dtype: torch.dtype = DEFAULT_DTYPE
+    device: str | torch.device | None = None
+
+    def __post_init__(self) -> None:
+        self.device = resolve_device(self.device)
+        self.n_states = int(self.n_states)
+        self.n_actions = int(self.n_actions)
+        if self.n_states < 1 or self.n_actions < 1:
+            raise ValidationError(f"n_states and n_actions must be >= 1, got S={self.n_states}, A={self.n_actions}")
+        if (self.horizon is None) == (self.gamma is None):
+            raise ValidationError("give exactly one of horizon= (finite-horizon game) or gamma= (discounted game)")
+        if self.horizon is not None and (int(self.horizon) != self.horizon or self.horizon < 1):
+            raise ValidationError(f"horizon must be a positive integer, got {self.horizon!r}")
+        if self.gamma is not None and not (0.0 <= float(self.gamma) < 1.0):
+            raise ValidationError(f"gamma must be in [0, 1), got {self.gamma!r}")
+        if self.mean_field not in ("state", "state_action"):
+            raise ValidationError(f"mean_field must be 'state' or 'state_action', got {self.mean_field!r}")
+        self.mu0 = self._tensor(self.mu0, "mu0")
+        if isinstance(self.reward, torch.Tensor) or not callable(self.reward):
+            self.reward = self._tensor(self.reward, "reward")
+        if isinstance(self.terminal_reward, torch.Tensor) or (
+            self.terminal_reward is not None and not callable(self.terminal_reward)
+        ):
+            self.terminal_reward = self._tensor(self.terminal_reward, "terminal_reward")
+        if self.legal is not None:
+            self.legal = torch.as_tensor(self.legal, dtype=torch.bool, device=self.device)
+        self._static_kernel: Kernel | None = None
+        if not callable(self.transition) or isinstance(self.transition, Kernel):
+            self._static_kernel = self._to_device(as_kernel(self.transition, self.n_states))
+        self.check()
+
+    # ------------------------------------------------------------------ helpers
+    def _tensor(self, x, name: str) -> torch.Tensor:
+        try:
+            t = torch.as_tensor(x, dtype=self.dtype, device=self.device)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValidationError(f"{name} must be array-like of numbers: {exc}") from None
+        return t
+
+    def _to_device(self, k: Kernel) -> Kernel:
+        return _kernel_to(k, self.device, self.dtype)
+
+    @property
+    def S(self) -> int:
+        return self.n_states
+
+    @property
+    def A(self) -> int:
+        return self.n_actions
+
+    @property
+    def H(self) -> int:
+        if self.horizon is None:
+            raise ValidationError(f"game {self.name!r} is discounted (gamma={self.gamma}); it has no horizon")
+        return int(self.horizon)
+
+    @property
+    def kind(self) -> str:
+        """``"finite_horizon"`` or ``"discounted"`` (what the algorithm registry dispatches on)."""
+        return "finite_horizon" if self.is_finite_horizon else "discounted"
+
+    @property
+    def is_finite_horizon(self) -> bool:
+        return self.horizon is not None
+
+    @property
+    def transition_depends_on_mean_field(self) -> bool:
+        return self._static_kernel is None
+
+    # ------------------------------------------------------------ evaluation
+    def kernel_at(self, t: int, m: torch.Tensor | None = None) -> Kernel:
+        """The transition kernel at time ``t`` given mean field ``m`` (ignored if static)."""
+        if self._static_kernel is not None:
+            return self._static_kernel
+        return as_kernel(self.transition(t, m), self.n_states)
+
+    def reward_at(self, t: int, m: torch.Tensor | None = None) -> torch.Tensor:
+        """The ``(S, A)`` reward at time ``t`` given mean field ``m``."""
+        r = self.reward
+        if callable(r) and not isinstance(r, torch.Tensor):
+            r = torch.as_tensor(r(t, m), dtype=self.dtype, device=self.device)
+        elif r.dim() == 3:
+            r = r[t]
+        if r.dim() == 1:
+            r = r.unsqueeze(-1)
+        try:
+            return r.expand(self.n_states, self.n_actions)
+        except RuntimeError:
+            raise ShapeError(
+                f"reward(t, m) must return shape ({self.n_states}, {self.n_actions}) or ({self.n_states},); "
+                f"got {tuple(r.shape)} at t={t}"
+            ) from None
+
+    def rewards_along(self, ms: torch.Tensor, ts: torch.Tensor | None = None) -> torch.Tensor:
+        """Rewards ``(T, S, A)`` for a batch of mean fields ``ms`` (``(T, S)`` or ``(T, S, A)``) at times ``ts``.
+
+        ``ts`` defaults to ``0..T-1`` (a flow); pass e.g. ``torch.full((E,), t)`` to
+        evaluate ``E`` episodes' empirical measures at the same time ``t``.
+        """
+        T = ms.shape[0]
+        ts = torch.arange(T, device=ms.device) if ts is None else ts
+        r = self.reward
+        if not (callable(r) and not isinstance(r, torch.Tensor)):
+            if r.dim() == 3:
+                return r[ts]
+            return (r.unsqueeze(-1) if r.dim() == 1 else r).expand(T, self.n_states, self.n_actions)
+        if not self.batched_reward:
+            return torch.stack([self.reward_at(int(ts[i]), ms[i]) for i in range(T)])
+        out = torch.as_tensor(r(ts, ms), dtype=self.dtype, device=self.device)
+        if out.dim() == 2:
+            out = out.unsqueeze(-1)
+        return out.expand(T, self.n_states, self.n_actions)
+
+    def terminal_at(self, m: torch.Tensor | None = None) -> torch.Tensor:
+        """The ``(S,)`` terminal reward given the final mean field (zeros if none)."""
+        g = self.terminal_reward
+        if g is None:
+            return torch.zeros(self.n_states, dtype=self.dtype, device=self.device)
+        if callable(g) and not isinstance(g, torch.Tensor):
+            return torch.as_tensor(g(m), dtype=self.dtype, device=self.device).expand(self.n_states)
+        return g.expand(self.n_states)
+
+    def uniform_policy(self) -> torch.Tensor:
+        """Uniform policy over legal actions: ``(H, S, A)`` (finite horizon) or ``(S, A)``."""
+        if self.legal is None:
+            pi = torch.full((self.S, self.A), 1.0 / self.A, dtype=self.dtype, device=self.device)
+        else:
+            m = self.legal.to(self.dtype)
+            pi = m / m.sum(-1, keepdim=True)
+        if self.is_finite_horizon:
+            return pi.expand(self.H, self.S, self.A).clone()
+        return pi
+
+    # ------------------------------------------------------------ validation
+    def check(self) -> None:
+        """Validate shapes and values; raises :class:`~mfglearn.errors.ValidationError` naming the entry."""
+        S, A = self.n_states, self.n_actions
+        mu0 = self.mu0
+        if mu0.shape != (S,):
+            raise ShapeError(f"mu0 must have shape ({S},), got {tuple(mu0.shape)}")
+        check_distribution(mu0, "mu0")
+        if self.legal is not None:
+            if self.legal.shape != (S, A):
+                raise ShapeError(f"legal must have shape ({S}, {A}), got {tuple(self.legal.shape)}")
+            empty = ~self.legal.any(-1)
+            if empty.any():
+                s = int(empty.nonzero()[0])
+                raise ValidationError(f"legal[{s}] allows no action; every state needs at least one legal action")
+        if isinstance(self.reward, torch.Tensor):
+            r = self.reward
+            ok = r.shape in ((S, A), (S,)) or (self.is_finite_horizon and r.shape == (self.H, S, A))
+            if not ok:
+                raise ShapeError(
+                    f"reward must have shape ({S}, {A}), ({S},)"
+                    + (f" or ({self.H}, {S}, {A})" if self.is_finite_horizon else "")
+                    + f"; got {tuple(r.shape)}"
+                )
+        m0 = self.initial_mean_field_input()
+        r0 = self.reward_at(0, m0)
+        if r0.shape != (S, A):
+            raise ShapeError(f"reward(t, m) must return shape ({S}, {A}) or ({S},); got {tuple(r0.shape)}")
+        check_finite(r0, "reward at t=0")
+        if self.batched_reward:
+            rb = self.rewards_along(m0.unsqueeze(0).expand(2, *m0.shape))
+            if rb.shape != (2, S, A) or not torch.allclose(rb[0], r0):
+                raise ValidationError(
+                    "batched_reward=True but reward(t_batch, m_batch) does not agree with reward(0, m0); "
+                    "make the callable broadcast over a leading time axis or set batched_reward=False"
+                )
+        k0 = self.kernel_at(0, m0)
+        if k0.n_states != S or k0.n_actions != A:
+            raise ShapeError(
+                f"transition has {k0.n_states} states and {k0.n_actions} actions; the game declares S={S}, A={A}"
+            )
+        k0.check("transition at t=0")
+        if isinstance(self.terminal_reward, torch.Tensor) and self.terminal_reward.shape not in ((S,), ()):
+            raise ShapeError(f"terminal_reward must have shape ({S},), got {tuple(self.terminal_reward.shape)}")
+
+    def initial_mean_field_input(self, pi0: torch.Tensor | None = None) -> torch.Tensor:
+        """What the reward/transition callables receive at ``t = 0`` under ``pi0`` (uniform if None)."""
+        if self.mean_field == "state":
+            return self.mu0
+        pi = self.uniform_policy() if pi0 is None else pi0
+        pi_t = pi[0] if pi.dim() == 3 else pi
+        return self.mu0.unsqueeze(-1) * pi_t
+
+    def with_device(self, device) -> FiniteMFG:
+        """A copy of this game whose data lives on ``device``."""
+        import copy
+
+        g = copy.copy(self)
+        g.device = resolve_device(device)
+        g.mu0 = self.mu0.to(g.device)
+        if isinstance(self.reward, torch.Tensor):
+            g.reward = self.reward.to(g.device)
+        if isinstance(self.terminal_reward, torch.Tensor):
+            g.terminal_reward = self.terminal_reward.to(g.device)
+        if self.legal is not None:
+            g.legal = self.legal.to(g.device)
+        if self._static_kernel is not None:
+            g._static_kernel = _kernel_to(self._static_kernel, g.device)
+        return g
+
+    def __repr__(self) -> str:
+        time = f"horizon={self.horizon}" if self.is_finite_horizon else f"gamma={self.gamma}"
+        return f"FiniteMFG(name={self.name!r}, S={self.n_states}, A={self.n_actions}, {time})"
+
+
+def _kernel_to(k: Kernel, device, dtype: torch.dtype | None = None) -> Kernel:
+    """Copy of kernel ``k`` with its tensors on ``device`` (floating ones cast to ``dtype``)."""
+    import copy
+
+    k2 = copy.copy(k)
+    for attr, val in vars(k).items():
+        if isinstance(val, torch.Tensor):
+            if dtype is not None and torch.is_floating_point(val):
+                val = val.to(device=device, dtype=dtype)
+            else:
+                val = val.to(device)
+            setattr(k2, attr, val)
+    return k2
+
+
+def check_distribution(p: torch.Tensor, name: str, tol: float = 1e-6) -> None:
+    """Raise if ``p`` (last axis) is not a probability distribution."""
+    check_finite(p, name)
+    if (p < -tol).any():
+        pos = tuple(int(i) for i in (p < -tol).nonzero()[0])
+        raise ValidationError(f"{name}{list(pos)} is {p[pos].item():.3g} < 0; a distribution must be >= 0")
+    sums = p.sum(-1)
+    off = (sums - 1).abs() > tol
+    if off.any():
+        pos = tuple(int(i) for i in off.nonzero()[0]) if sums.dim() else ()
+        val = sums[pos].item() if pos else sums.item()
+        where = f" at {list(pos)}" if pos else ""
+        raise ValidationError(f"{name} sums to {val:.6g}{where}, not 1; normalise it (p / p.sum())")
+
+
+def check_finite(x: torch.Tensor, name: str) -> None:
+    """Raise if ``x`` has a NaN or infinite entry, naming the first one."""
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        pos = tuple(int(i) for i in bad.nonzero()[0])
+        raise ValidationError(f"{name}{list(pos)} is {x[pos].item()}; all entries must be finite")

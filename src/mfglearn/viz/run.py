@@ -1,0 +1,60 @@
+"""Figures of a run directory, whatever algorithm produced it (``mfglearn plot RUN_DIR``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mfglearn.errors import MFGError
+
+
+def plot_run(run_dir: str | Path) -> list[str]:
+    """Draw a finished run's figures into ``run_dir/plots``; returns the paths written.
+
+    Every run gets ``metrics.png`` (its per-iteration metrics); tabular runs on grids add the
+    density snapshots, an animation and the policy; line games a density heat map; mean-field
+    control runs the population steered by the planner; deep runs density snapshots over time.
+    """
+    import torch
+
+    from mfglearn.registry import make
+    from mfglearn.runs.rundir import load_run
+    from mfglearn.viz.curves import plot_histories
+    from mfglearn.viz.grids import animate_grid, plot_grid_density, plot_line_density, plot_policy_arrows
+
+    run_dir = Path(run_dir)
+    config = load_run(run_dir)["config"]
+    game = make(config["game"], **config.get("game_params", {}))
+    d = load_run(run_dir, game=game)
+    if not d["history"] or d["result"] is None:
+        raise MFGError(f"{run_dir} has not finished; finish it with 'mfglearn solve --resume {run_dir}'")
+    res, out = d["result"], run_dir / "plots"
+    metrics = ("exploitability", "exact_exploitability", "quality", "mean_field_delta", "policy_delta")
+    metrics += ("residual", "objective", "br_return", "value")
+    keys = [k for k in metrics if any(isinstance(v, (int, float)) for v in d["history"].get(k, []))][:4]
+    paths = [plot_histories({config["solver"]: d["history"]}, keys, out / "metrics.png", title=config["game"])]
+    if res.kind == "mfc":
+        from mfglearn.viz.control import plot_planner_path
+
+        paths.append(plot_planner_path(game, res, out / "population.png"))
+    elif res.kind == "deep":
+        from mfglearn.viz.continuous import plot_density_snapshots
+
+        g = game.as_continuous() if hasattr(game, "as_continuous") else game
+        paths.append(plot_density_snapshots(g, res, out / "density.png", n_agents=2000))
+    elif isinstance(res.mean_field, torch.Tensor):
+        mu, pi = res.mean_field, res.policy
+        layout = getattr(game, "layout", {})
+        if "cells" in layout or "grid_shape" in layout:
+            if mu.dim() == 2:
+                ts = sorted({0, mu.shape[0] // 4, mu.shape[0] // 2, 3 * mu.shape[0] // 4, mu.shape[0] - 1})
+                paths.append(plot_grid_density(game, [mu[t] for t in ts], [f"t={t}" for t in ts], out / "density.png"))
+                paths.append(animate_grid(game, mu, out / "crowd.gif", title=game.name))
+                pi0, mu_arrows, when = pi[0], mu[0], "t=0"
+            else:
+                paths.append(plot_grid_density(game, [mu], ["stationary mean field"], out / "density.png"))
+                pi0, mu_arrows, when = pi, mu, "stationary"
+            if "actions" in layout:
+                paths.append(plot_policy_arrows(game, pi0, mu_arrows, out / "policy.png", title=f"policy ({when})"))
+        elif mu.dim() == 2:
+            paths.append(plot_line_density(game, mu, out / "density.png"))
+    return [str(p) for p in paths]

@@ -1,0 +1,168 @@
+"""FiniteMFG construction, kernels and validation errors."""
+
+import pytest
+import torch
+
+import mfglearn
+from mfglearn import FiniteMFG
+from mfglearn.core.flow import mean_field_flow
+from mfglearn.errors import ShapeError, UnknownNameError, ValidationError
+from mfglearn.model.kernels import ComposedKernel, DenseKernel, SparseKernel
+
+
+def tiny(**over):
+    kw = dict(
+        n_states=2,
+        n_actions=2,
+        mu0=[0.5, 0.5],
+        reward=torch.zeros(2, 2),
+        transition=torch.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]),
+        horizon=3,
+    )
+    kw.update(over)
+    return FiniteMFG(**kw)
+
+
+def test_game_from_arrays_in_a_few_lines():
+    g = tiny()
+    assert (g.S, g.A, g.H) == (2, 2, 3)
+    pi = g.uniform_policy()
+    assert pi.shape == (3, 2, 2)
+    assert mfglearn.exploitability(g, pi) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        (dict(mu0=[0.7, 0.7]), "mu0 sums to 1.4"),
+        (dict(mu0=[1.5, -0.5]), r"mu0\[1\] is -0.5"),
+        (dict(mu0=[0.5, 0.5, 0.0]), r"mu0 must have shape \(2,\)"),
+        (dict(mu0=[float("nan"), 1.0]), r"mu0\[0\] is nan"),
+        (dict(reward=torch.zeros(3, 2)), "reward must have shape"),
+        (dict(reward=torch.tensor([[0.0, float("inf")], [0, 0]])), r"reward at t=0\[0, 1\] is inf"),
+        (dict(transition=torch.tensor([[[0.5, 0.4], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])), r"\(0, 0\) sum to 0.9"),
+        (
+            dict(transition=torch.tensor([[[1.2, -0.2], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])),
+            r"\[s, a, s'\]=\(0, 0, 1\) is -0.2",
+        ),
+        (dict(transition=torch.zeros(2, 2, 3)), r"shape \(S, A, S\)"),
+        (dict(horizon=0), "horizon must be a positive integer"),
+        (dict(horizon=None), "exactly one of horizon"),
+        (dict(horizon=None, gamma=1.0), r"gamma must be in \[0, 1\)"),
+        (dict(legal=torch.tensor([[True, False], [False, False]])), r"legal\[1\] allows no action"),
+    ],
+)
+def test_bad_game_input_names_the_entry(over, match):
+    with pytest.raises(ValidationError, match=match):
+        tiny(**over)
+
+
+def test_sparse_index_out_of_range():
+    idx = torch.tensor([[[0], [5]], [[1], [0]]])
+    with pytest.raises(ValidationError, match=r"successor index\[s, a, b\]=\(0, 1, 0\) is 5, outside 0..1"):
+        tiny(transition=(idx, torch.ones(2, 2, 1)))
+
+
+def test_callable_reward_with_wrong_shape():
+    with pytest.raises(ShapeError, match=r"must return shape \(2, 2\)"):
+        tiny(reward=lambda t, mu: torch.zeros(5))
+
+
+def test_bad_policy_errors():
+    g = tiny()
+    with pytest.raises(ShapeError, match=r"policy must have shape \(3, 2, 2\)"):
+        mfglearn.exploitability(g, torch.ones(3, 2, 3) / 3)
+    with pytest.raises(ValidationError, match="policy sums to 2"):
+        mfglearn.exploitability(g, torch.ones(3, 2, 2))
+    g2 = tiny(legal=torch.tensor([[True, False], [True, True]]))
+    with pytest.raises(ValidationError, match="illegal action"):
+        mfglearn.exploitability(g2, torch.full((3, 2, 2), 0.5))
+
+
+def test_unknown_names():
+    with pytest.raises(UnknownNameError, match="unknown game 'four_room'.*Did you mean four_rooms"):
+        mfglearn.make("four_room")
+    with pytest.raises(UnknownNameError, match="has no parameter 'horizn'"):
+        mfglearn.make("four_rooms", horizn=3)
+    with pytest.raises(UnknownNameError, match="unknown solver"):
+        mfglearn.solve(tiny(), "nope")
+    with pytest.raises(UnknownNameError, match="has no hyperparameter 'lr'"):
+        mfglearn.solve(tiny(), "mirror_descent", lr=0.1)
+
+
+def _random_sparse(S=7, A=3, B=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, S, (S, A, B), generator=g)
+    p = torch.rand(S, A, B, generator=g, dtype=torch.float64)
+    return SparseKernel(idx, p / p.sum(-1, keepdim=True))
+
+
+def test_kernels_agree_with_dense_and_are_adjoint():
+    g = torch.Generator().manual_seed(1)
+    S, A = 7, 3
+    sp = _random_sparse(S, A)
+    move = torch.randint(0, S, (S, A), generator=g)
+    nidx = torch.randint(0, S, (S, 2), generator=g)
+    npb = torch.rand(S, 2, generator=g, dtype=torch.float64)
+    comp = ComposedKernel(move, nidx, npb / npb.sum(-1, keepdim=True))
+    for k in (sp, comp, DenseKernel(sp.dense())):
+        P = k.dense()
+        m = torch.rand(S, A, generator=g, dtype=torch.float64)
+        v = torch.rand(S, generator=g, dtype=torch.float64)
+        torch.testing.assert_close(k.push(m), torch.einsum("sa,sat->t", m, P))
+        torch.testing.assert_close(k.pull(v), P @ v)
+        # adjointness <push m, v> = <m, pull v>
+        torch.testing.assert_close((k.push(m) * v).sum(), (m * k.pull(v)).sum())
+        assert torch.allclose(P.sum(-1), torch.ones(S, A, dtype=torch.float64))
+
+
+SMALL = {"large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3)}
+
+
+@pytest.mark.parametrize("gid", mfglearn.list_games())
+def test_every_game_conserves_mass(gid):
+    g = mfglearn.make(gid, **SMALL.get(gid, {}))
+    if not isinstance(g, FiniteMFG):
+        pytest.skip("static game: no flow")
+    if not g.is_finite_horizon:
+        from mfglearn.core.stationary import stationary_distribution
+
+        pi = g.uniform_policy()
+        mu = stationary_distribution(g, pi)
+        m = mu.unsqueeze(-1) * pi if g.mean_field == "state_action" else mu
+        torch.testing.assert_close(g.kernel_at(0, m).push(mu.unsqueeze(-1) * pi), mu)
+        assert mu.sum().item() == pytest.approx(1.0) and (mu >= 0).all()
+        return
+    flow = mean_field_flow(g, g.uniform_policy())
+    torch.testing.assert_close(flow.mu.sum(-1), torch.ones(g.H + 1, dtype=torch.float64))
+    assert (flow.mu >= 0).all()
+
+
+def test_state_action_mean_field_game():
+    # reward depends on how many agents take each action: a congestion game on actions
+    g = FiniteMFG(
+        n_states=1,
+        n_actions=2,
+        mu0=[1.0],
+        reward=lambda t, L: -L.sum(0).expand(1, 2),
+        transition=torch.zeros(1, 2, dtype=torch.long),
+        horizon=1,
+        mean_field="state_action",
+    )
+    r = mfglearn.solve(g, "fictitious_play", iterations=200, initial_policy=torch.tensor([[[0.9, 0.1]]]))
+    torch.testing.assert_close(r.policy[0, 0], torch.tensor([0.5, 0.5], dtype=torch.float64), atol=1e-2, rtol=0)
+
+
+def test_grid_kernel_matches_its_sparse_form():
+    from mfglearn.model.kernels import GridKernel
+
+    gen = torch.Generator().manual_seed(0)
+    free = torch.rand(6, 7, generator=gen) > 0.25
+    k = GridKernel(free, 0.3)
+    sp = k.to_sparse()
+    m = torch.rand(42, 5, generator=gen, dtype=torch.float64)
+    v = torch.rand(2, 42, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(k.push(m), sp.push(m))
+    torch.testing.assert_close(k.pull(v), sp.pull(v))
+    # walls stay empty
+    assert k.push(m * free.reshape(-1, 1))[~free.reshape(-1)].abs().max() == 0
