@@ -44,9 +44,10 @@ def algorithms(name: str):
     algs = [("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0}, False)]
     if name != "equilibrium_price":  # MFGLib's fictitious play crashes on 2-D actions
         algs.append(("FP", FictitiousPlay(), "fictitious_play", {"ties": "uniform"}, False))
-    algs.append(("PD", PriorDescent(eta=1.0), "prior_descent", {"eta": 1.0}, False))
+    algs.append(("PD", PriorDescent(eta=1.0), "prior_descent", {"temperature": 1.0}, False))
     algs.append(("MF-OMO", MFOMO(), "mf_omo", {}, True))
-    algs.append(("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"alpha": 1e-3}, True))
+    omi = OccupationMeasureInclusion(alpha=1e-3)
+    algs.append(("OMI", omi, "occupation_measure_inclusion", {"learning_rate": 1e-3}, True))
     return algs
 
 
@@ -63,7 +64,7 @@ def scaling(sizes: list[int], iterations: int, budget_s: float) -> None:
         for label, alg, ours, hp in [
             ("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0}),
             ("MF-OMO", MFOMO(), "mf_omo", {}),
-            ("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"alpha": 1e-3}),
+            ("OMI", OccupationMeasureInclusion(alpha=1e-3), "occupation_measure_inclusion", {"learning_rate": 1e-3}),
         ]:
             mfglearn.solve(game, ours, iterations=1, **hp)  # warm-up
             t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting
 from mfglearn.games.peers import mfglib as mfglib_envs
 from mfglearn.games.peers import openspiel
+from mfglearn.games.presets import PRESETS, Preset
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,33 @@ for _id, _fn in [
     ("ride_sharing", cooperative.ride_sharing),
     ("random", classic.random_game),
     ("openspiel/crowd_modelling", openspiel.crowd_modelling),
-    ("openspiel/crowd_modelling_2d_four_rooms", openspiel.crowd_modelling_2d_four_rooms),
-    ("openspiel/crowd_modelling_2d_maze", openspiel.crowd_modelling_2d_maze),
     ("openspiel/linear_quadratic", openspiel.linear_quadratic),
 ]:
     register_game(_id, _fn, kind=_KINDS.get(_id, "finite_horizon"))
 for _id, _fn in mfglib_envs.ENVS.items():
     register_game(_id, _fn)
+
+
+FAMILIES: dict[str, Callable] = {"openspiel.crowd_modelling_2d": openspiel.crowd_modelling_2d}
+
+
+def register_preset(preset: Preset, kind: str = "finite_horizon") -> GameSpec:
+    """Register a :class:`~mfglearn.games.presets.Preset`: its family constructor with the preset's values."""
+    family = FAMILIES[preset.family]
+    fixed, defaults = dict(preset.fixed), dict(preset.defaults)
+
+    def make(**params):  # make() has checked the names against the signature below
+        return family(**fixed, **{**defaults, **params}, name=preset.id)
+
+    params = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in defaults.items()]
+    params.append(inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, default=None))
+    make.__signature__ = inspect.Signature(params)
+    make.__doc__ = preset.description
+    return register_game(preset.id, make, preset.description, kind)
+
+
+for _preset in PRESETS:
+    register_preset(_preset)
 
 
 def list_games() -> list[str]:

@@ -130,7 +130,7 @@ def crowd_modelling(size: int = 10, horizon: int = 10, device=None) -> FiniteMFG
 
 
 # --------------------------------------------------------------------- 2-D crowd
-from mfglearn.games.maps import FOUR_ROOMS_MAP, MAZE_MAP  # noqa: E402
+from mfglearn.games.maps import FOUR_ROOMS_MAP, MAPS  # noqa: E402
 
 # OpenSpiel's action order: 0 = y-1, 1 = x-1, 2 = stay, 3 = x+1, 4 = y+1.
 _DX = (0, -1, 0, 1, 0)
@@ -185,7 +185,7 @@ def _crowd2d_structure(grid: tuple[str, ...], horizon: int, noise_intensity: flo
 
 
 def crowd_modelling_2d(
-    grid: Sequence[str] = FOUR_ROOMS_MAP,
+    grid: Sequence[str] | str = FOUR_ROOMS_MAP,
     horizon: int = 40,
     noise_intensity: float = 1.0,
     crowd_aversion_coef: float = 1.0,
@@ -209,8 +209,13 @@ def crowd_modelling_2d(
     because no mean-field node precedes the first decision; the move penalty is
     the previous move of the first traversal path (module docstring); the
     terminal step pays nothing; the ``1e-25`` is a C ``float``.
-    States are the free cells, ordered by OpenSpiel's index ``x * size + y``.
+    States are the free cells, ordered by OpenSpiel's index ``x * size + y``. ``grid`` may name a map
+    of :data:`mfglearn.games.maps.MAPS` (``"four_rooms"``, ``"maze"``).
     """
+    if isinstance(grid, str):
+        if grid not in MAPS:
+            raise ValidationError(f"unknown map {grid!r}; give rows of characters or one of {', '.join(MAPS)}")
+        grid = MAPS[grid]
     grid = tuple(grid)
     size = len(grid)
     if any(len(row) != size for row in grid):
@@ -258,48 +263,6 @@ def crowd_modelling_2d(
             "actions": ["up", "left", "stay", "right", "down"],
         },
         params={"horizon": horizon, "noise_intensity": noise_intensity, "crowd_aversion_coef": crowd_aversion_coef},
-        device=device,
-    )
-
-
-def crowd_modelling_2d_four_rooms(
-    horizon: int = 40,
-    noise_intensity: float = 1.0,
-    crowd_aversion_coef: float = 1.0,
-    only_distribution_reward: bool = False,
-    with_congestion: bool = False,
-    device=None,
-) -> FiniteMFG:
-    """OpenSpiel's ``mfg_crowd_modelling_2d`` with its ``FOUR_ROOMS`` settings (13x13, H=40, start (1, 1))."""
-    return crowd_modelling_2d(
-        FOUR_ROOMS_MAP,
-        horizon=horizon,
-        noise_intensity=noise_intensity,
-        crowd_aversion_coef=crowd_aversion_coef,
-        only_distribution_reward=only_distribution_reward,
-        with_congestion=with_congestion,
-        name="openspiel/crowd_modelling_2d_four_rooms",
-        device=device,
-    )
-
-
-def crowd_modelling_2d_maze(
-    horizon: int = 100,
-    noise_intensity: float = 1.0,
-    crowd_aversion_coef: float = 1.0,
-    only_distribution_reward: bool = False,
-    with_congestion: bool = False,
-    device=None,
-) -> FiniteMFG:
-    """OpenSpiel's ``mfg_crowd_modelling_2d`` with its ``MAZE`` settings (22x22, H=100, start (1, 1))."""
-    return crowd_modelling_2d(
-        MAZE_MAP,
-        horizon=horizon,
-        noise_intensity=noise_intensity,
-        crowd_aversion_coef=crowd_aversion_coef,
-        only_distribution_reward=only_distribution_reward,
-        with_congestion=with_congestion,
-        name="openspiel/crowd_modelling_2d_maze",
         device=device,
     )
 
