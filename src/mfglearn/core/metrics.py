@@ -8,14 +8,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow, mean_field_flow
 from mfglearn.core.policy import check_policy
+from mfglearn.core.stationary import (
+    StationaryFlow,
+    evaluate_stationary_policy,
+    stationary_distribution,
+    stationary_exploitability,
+    stationary_quality,
+)
 from mfglearn.core.value import (
-    FrozenMDP,
     best_response,
     evaluate_and_best_respond,
     evaluate_policy,
@@ -25,36 +30,6 @@ from mfglearn.core.value import (
 from mfglearn.model.finite import FiniteMFG
 
 
-@dataclass
-class Evaluation:
-    """Everything known about a policy against its own mean field.
-
-    Attributes:
-        policy: the evaluated policy ``(H, S, A)``.
-        flow: the policy's mean-field flow.
-        mdp: the agent's MDP against that flow.
-        value: ``J(pi, mu^pi)``.
-        best_value: ``max_pi' J(pi', mu^pi)``.
-        V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
-        V_best, Q_best, best_policy: the best response's.
-    """
-
-    policy: torch.Tensor
-    flow: Flow
-    mdp: FrozenMDP
-    value: float
-    best_value: float
-    V: torch.Tensor
-    Q: torch.Tensor
-    V_best: torch.Tensor
-    Q_best: torch.Tensor
-    best_policy: torch.Tensor
-
-    @property
-    def exploitability(self) -> float:
-        return self.best_value - self.value
-
-
 def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Evaluation:
     """Flow, policy value and best response of ``pi`` (``(H, S, A)``) in one pass.
 
@@ -62,8 +37,6 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Eva
     Discounted games: ``pi`` is ``(S, A)`` and the flow its stationary mean field.
     """
     if not game.is_finite_horizon:
-        from mfglearn.core.stationary import evaluate_stationary_policy
-
         return evaluate_stationary_policy(game, pi, None if flow is None else flow.mu)
     if flow is None:
         flow = mean_field_flow(game, pi)
@@ -90,8 +63,6 @@ def exploitability(game: FiniteMFG, pi: torch.Tensor) -> float:
     against the stationary mean field). Always ``>= 0``; zero exactly at a Nash equilibrium.
     """
     if not game.is_finite_horizon:
-        from mfglearn.core.stationary import stationary_exploitability
-
         return stationary_exploitability(game, check_policy(game, pi))
     return evaluate(game, check_policy(game, pi)).exploitability
 
@@ -105,8 +76,6 @@ def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
 
     pi = check_policy(game, pi)
     if not game.is_finite_horizon:
-        from mfglearn.core.stationary import stationary_quality
-
         return stationary_quality(game, pi, mu)
     sa = mu[:-1].unsqueeze(-1) * pi if game.mean_field == "state_action" else None
     mdp = freeze(game, flow_from_mu(game, mu, sa))
@@ -137,6 +106,5 @@ def policy_mean_field(game: FiniteMFG, pi: torch.Tensor):
     """The mean field a policy induces: its flow (finite horizon) or stationary distribution (discounted)."""
     if game.is_finite_horizon:
         return mean_field_flow(game, pi)
-    from mfglearn.core.stationary import StationaryFlow, stationary_distribution
 
     return StationaryFlow(stationary_distribution(game, pi))

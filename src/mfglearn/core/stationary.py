@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import Kernel
@@ -204,12 +205,10 @@ class StationaryFlow:
 
 
 def evaluate_stationary_policy(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor | None = None):
-    """:class:`~mfglearn.core.metrics.Evaluation` of stationary ``pi`` against ``mu`` (default: its own).
+    """:class:`~mfglearn.core.evaluation.Evaluation` of stationary ``pi`` against ``mu`` (default: its own).
 
     ``value`` and ``best_value`` are ``mu . V`` and ``mu . V*``.
     """
-    from mfglearn.core.metrics import Evaluation
-
     if mu is None:
         mu = stationary_distribution(game, pi)
     mdp = freeze_stationary(game, mu, pi)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 
 from mfglearn.algorithm import Alias
-from mfglearn.core.metrics import Evaluation
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.stationary import freeze_stationary
 from mfglearn.core.value import argmax_e
 from mfglearn.errors import ValidationError

@@ -16,8 +16,9 @@ import torch
 from mfglearn._common.backend import resolve_device, set_threads
 from mfglearn._common.checks import check_positive, check_unit_interval  # noqa: F401 (re-exported)
 from mfglearn.algorithm import Algorithm
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow
-from mfglearn.core.metrics import Evaluation, evaluate, mean_field_delta, policy_delta
+from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta
 from mfglearn.core.policy import check_policy
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -77,7 +78,7 @@ class Solver(Algorithm):
         return {}
 
     def evaluation(self) -> Evaluation:
-        """The current policy's :class:`~mfglearn.core.metrics.Evaluation` (cached)."""
+        """The current policy's :class:`~mfglearn.core.evaluation.Evaluation` (cached)."""
         if self._eval is None:
             self._eval = evaluate(self.game, self.policy)
         return self._eval

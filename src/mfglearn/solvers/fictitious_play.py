@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from mfglearn.algorithm import Alias
-from mfglearn.core.metrics import Evaluation, policy_mean_field
+from mfglearn.core.evaluation import Evaluation
+from mfglearn.core.metrics import policy_mean_field
 from mfglearn.core.value import argmax_e, softmax_policy
 from mfglearn.errors import ValidationError
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow, flow_from_mu, mean_field_flow
-from mfglearn.core.metrics import Evaluation
 from mfglearn.core.stationary import best_response_stationary, freeze_stationary, stationary_distribution
 from mfglearn.core.value import best_response, freeze, greedy, softmax_policy
 from mfglearn.solvers.base import Solver, check_positive, check_unit_interval

@@ -23,8 +23,8 @@ import math
 import torch
 
 from mfglearn.algorithm import Alias
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import flow_from_mu
-from mfglearn.core.metrics import Evaluation
 from mfglearn.core.value import best_response, freeze
 from mfglearn.errors import ValidationError
 from mfglearn.solvers.base import Solver, check_positive

@@ -22,7 +22,7 @@ import math
 import torch
 
 from mfglearn.algorithm import Alias
-from mfglearn.core.metrics import Evaluation
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.stationary import (
     StationaryMDP,
     evaluate_stationary,

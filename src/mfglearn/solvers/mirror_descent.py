@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from mfglearn.algorithm import Alias
-from mfglearn.core.metrics import Evaluation
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.value import softmax_policy
 from mfglearn.solvers.base import Solver, check_positive
 

@@ -20,8 +20,8 @@ import warnings
 import torch
 
 from mfglearn.algorithm import Alias
+from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import mean_field_flow
-from mfglearn.core.metrics import Evaluation
 from mfglearn.errors import ValidationError
 from mfglearn.model.kernels import Kernel
 from mfglearn.solvers.base import Solver, check_positive

@@ -1,0 +1,44 @@
+"""The evaluation of a policy against its own mean field, shared by the finite-horizon and stationary paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+if TYPE_CHECKING:  # annotations only: stationary.py builds Evaluations, so it must not be imported here
+    from mfglearn.core.flow import Flow
+    from mfglearn.core.stationary import StationaryFlow, StationaryMDP
+    from mfglearn.core.value import FrozenMDP
+
+
+@dataclass
+class Evaluation:
+    """Everything known about a policy against its own mean field.
+
+    Attributes:
+        policy: the evaluated policy ``(H, S, A)``.
+        flow: the policy's mean-field flow (a :class:`~mfglearn.core.flow.Flow`, or on a discounted
+            game a :class:`~mfglearn.core.stationary.StationaryFlow` whose ``mu`` is ``(S,)``).
+        mdp: the agent's MDP against that flow (finite horizon or stationary).
+        value: ``J(pi, mu^pi)``.
+        best_value: ``max_pi' J(pi', mu^pi)``.
+        V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
+        V_best, Q_best, best_policy: the best response's.
+    """
+
+    policy: torch.Tensor
+    flow: Flow | StationaryFlow
+    mdp: FrozenMDP | StationaryMDP
+    value: float
+    best_value: float
+    V: torch.Tensor
+    Q: torch.Tensor
+    V_best: torch.Tensor
+    Q_best: torch.Tensor
+    best_policy: torch.Tensor
+
+    @property
+    def exploitability(self) -> float:
+        return self.best_value - self.value
