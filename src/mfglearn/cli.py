@@ -167,9 +167,10 @@ def _cmd_compare(args) -> int:
     from mfglearn.viz import plot_histories
 
     atomic_write_json(out / "histories.json", histories)
-    key = "exploitability" if all("exploitability" in h for h in histories.values()) else "value"
-    path = plot_histories(histories, (key,), out / "compare.png", title=f"{game.name}")
-    print(f"figure: {path}")
+    if all(any(isinstance(v, float) for v in h.get("exploitability", [])) for h in histories.values()):
+        print(f"figure: {plot_histories(histories, ('exploitability',), out / 'compare.png', title=game.name)}")
+    else:  # mean-field control: iterations of different algorithms measure different things
+        print(f"histories: {out / 'histories.json'} (no common per-iteration metric to plot; compare the values above)")
     return 0
 
 
@@ -243,13 +244,13 @@ def _cmd_sweep(args) -> int:
     if args.json:
         print(json.dumps(res["best"]))
         return 0
-    keys = list(grid)
-    print(f"{'trial':>6} " + " ".join(f"{k:>22s}" for k in keys) + f" {'seed':>5} {'exploitability':>15} {'s':>7}")
+    keys, b = list(grid), res["best"]
+    metric = b["metric"]
+    print(f"{'trial':>6} " + " ".join(f"{k:>22s}" for k in keys) + f" {'seed':>5} {metric:>15} {'s':>7}")
     for r in res["rows"]:
         vals = " ".join(f"{r.get(k)!s:>22s}" for k in keys)
-        print(f"{r['trial']!s:>6} {vals} {r['seed']!s:>5} {r['exploitability']:15.6e} {r['seconds']:7.2f}")
-    b = res["best"]
-    print(f"best: {b['config']} mean exploitability {b['mean_exploitability']:.6e} over {b['runs']} run(s)")
+        print(f"{r['trial']!s:>6} {vals} {r['seed']!s:>5} {r[metric]:15.6e} {r['seconds']:7.2f}")
+    print(f"best: {b['config']} mean {metric} {b[f'mean_{metric}']:.6e} over {b['runs']} run(s)")
     print(f"results in {res['out']} (results.csv, results.json, best.json, one folder per trial)")
     return 0
 

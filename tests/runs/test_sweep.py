@@ -106,3 +106,13 @@ def test_ray_backend(tmp_path):
     best = json.loads(p.stdout.strip().splitlines()[-1])
     assert best["config"]["solver.learning_rate"] == 0.1
     assert len(json.loads((tmp_path / "r" / "results.json").read_text())) == 2
+
+
+def test_a_control_sweep_maximises_the_planner_value(tmp_path):
+    grid = {"solver.mu_resolution": [3, 6], "solver.policy_resolution": [2]}
+    res = sw.sweep("congestion", "mfc_kq", grid, iterations=50, out=tmp_path / "s", workers=1)
+    values = {r["solver.mu_resolution"]: r["value"] for r in res["rows"]}
+    best = res["best"]
+    assert best["metric"] == "value" and best["mean_value"] == max(values.values())
+    assert best["config"]["solver.mu_resolution"] == max(values, key=values.get)
+    assert all(r["objective"] == -r["value"] for r in res["rows"])

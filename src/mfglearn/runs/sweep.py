@@ -2,7 +2,8 @@
 
 Every trial is an ordinary results directory (``out/trial_0007``); the sweep
 writes ``results.csv`` / ``results.json`` (one row per trial) and ``best.json``
-(the configuration with the lowest mean final exploitability over seeds).
+(the configuration with the best mean objective over seeds: the lowest final exploitability for
+equilibrium algorithms, the highest planner value for mean-field control).
 
 Backends:
 
@@ -77,6 +78,23 @@ def _accepts_seed(solver: str) -> bool:
     return "seed" in get_algorithm(solver).hyperparameter_spec()
 
 
+def _metric(solver: str) -> str:
+    """What a sweep of ``solver`` optimises: ``exploitability`` (minimised) or the planner's ``value`` (maximised)."""
+    from mfglearn.registry import get_algorithm
+
+    return "value" if get_algorithm(solver).problem == "control" else "exploitability"
+
+
+def _objective(solver: str, result) -> float:
+    """The number a sweep minimises: the final exploitability, or minus the planner's value."""
+    return -result.value if _metric(solver) == "value" else result.exploitability
+
+
+def _score(vals: list[float], solver: str) -> float:
+    """Optuna's score over seeds: log-mean exploitability (scale-free), or the mean of minus the value."""
+    return sum(vals) / len(vals) if _metric(solver) == "value" else _log_mean(vals)
+
+
 def run_trial(spec: dict) -> dict:
     """Run one trial (in a worker process): returns its row for the results table."""
     import mfglearn
@@ -100,7 +118,9 @@ def run_trial(spec: dict) -> dict:
         **spec["config"],
         "seed": spec["seed"],
         "exploitability": r.exploitability,
-        "seconds": r.history["seconds"][-1] if r.history["seconds"] else 0.0,
+        "value": r.value,
+        "objective": _objective(spec["solver"], r),
+        "seconds": r.seconds,
         "run_dir": str(spec["out"]),
     }
     atomic_write_json(Path(spec["out"]) / "row.json", row)
@@ -156,7 +176,7 @@ def sweep(
             for seed in seed_list:
                 specs.append(_spec(len(specs), config, seed, game, solver, iterations, out / f"trial_{len(specs):04d}"))
         rows = _run_specs(specs, backend, workers)
-    return _summarise(rows, list(grid), out)
+    return _summarise(rows, list(grid), out, solver)
 
 
 def _spec(trial, config: dict, seed, game: str, solver: str, iterations: int, out: Path) -> dict:
@@ -211,8 +231,8 @@ def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> 
         for seed in seed_list:
             row = run_trial(_spec(len(rows), config, seed, game, solver, iterations, out / f"trial_{len(rows):04d}"))
             rows.append(row)
-            vals.append(row["exploitability"])
-        study.tell(trial, _log_mean(vals))
+            vals.append(row["objective"])
+        study.tell(trial, _score(vals, solver))
     return rows
 
 
@@ -229,10 +249,8 @@ def _optuna_ray(game, solver, grid, seed_list, iterations, out, trials) -> list[
         vals = []
         for seed in seed_list:
             t = f"{tune.get_context().get_trial_id()}_{seed}"
-            vals.append(
-                run_trial(_spec(t, config, seed, game, solver, iterations, out / f"trial_{t}"))["exploitability"]
-            )
-        return {"score": _log_mean(vals)}
+            vals.append(run_trial(_spec(t, config, seed, game, solver, iterations, out / f"trial_{t}"))["objective"])
+        return {"score": _score(vals, solver)}
 
     space = {k: tune.choice(v) for k, v in grid.items()}
     tuner = tune.Tuner(
@@ -250,23 +268,25 @@ def _log_mean(vals: list[float]) -> float:
     return sum(math.log(max(v, 1e-300)) for v in vals) / len(vals)
 
 
-def _summarise(rows: list[dict], keys: list[str], out: Path) -> dict:
+def _summarise(rows: list[dict], keys: list[str], out: Path, solver: str) -> dict:
     rows = sorted(rows, key=lambda r: str(r["trial"]))
-    groups: dict[tuple, list[float]] = {}
+    metric = _metric(solver)
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault(tuple(repr(r.get(k)) for k in keys), []).append(r["exploitability"])
-    best_key = min(groups, key=lambda g: sum(groups[g]) / len(groups[g]))
-    example = next(r for r in rows if tuple(repr(r.get(k)) for k in keys) == best_key)
-    vals = groups[best_key]
+        groups.setdefault(tuple(repr(r.get(k)) for k in keys), []).append(r)
+    best_key = min(groups, key=lambda g: sum(r["objective"] for r in groups[g]) / len(groups[g]))
+    example = groups[best_key][0]
+    vals = [r[metric] for r in groups[best_key]]
     best = {
         "config": {k: example.get(k) for k in keys},
-        "mean_exploitability": sum(vals) / len(vals),
-        "min_exploitability": min(vals),
-        "max_exploitability": max(vals),
+        "metric": metric,
+        f"mean_{metric}": sum(vals) / len(vals),
+        f"min_{metric}": min(vals),
+        f"max_{metric}": max(vals),
         "runs": len(vals),
     }
     atomic_write_json(out / "results.json", rows)
-    cols = ["trial", *keys, "seed", "exploitability", "seconds", "run_dir"]
+    cols = ["trial", *keys, "seed", "exploitability", "value", "seconds", "run_dir"]
     lines = [",".join(cols)] + [",".join(str(r.get(c, "")) for c in cols) for r in rows]
     atomic_write_text(out / "results.csv", "\n".join(lines) + "\n")
     atomic_write_json(out / "best.json", best)
