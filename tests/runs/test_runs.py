@@ -151,3 +151,17 @@ def test_config_file(tmp_path):
     bad.write_text("gam = 1\n")
     p = cli("solve", "--config", str(bad))
     assert p.returncode == 2 and "unknown key(s) gam" in p.stderr
+
+
+@pytest.mark.parametrize("solver", ["mfc_dp", "mfc_kq"])
+def test_show_and_plot_a_control_run(tmp_path, solver):
+    out = tmp_path / solver
+    p = cli("solve", "congestion", "--solver", solver, "--set", "solver.mu_resolution=5", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    show = cli("show", str(out))
+    assert show.returncode == 0 and "value -" in show.stdout and "not finished" not in show.stdout, show.stderr
+    plot = cli("plot", str(out))
+    assert plot.returncode == 0, plot.stderr
+    assert (out / "plots" / "population.png").stat().st_size > 0
+    d = rundir.load_run(out)
+    assert d["result"].solver == solver and d["result"].value == d["summary"]["value"]

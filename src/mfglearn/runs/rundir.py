@@ -169,9 +169,10 @@ def _drive(algo, config: dict, out: Path, progress: bool) -> Result:
 
 
 def load_run(run_dir: str | Path, game=None) -> dict:
-    """Read a run directory: ``config``, ``summary``, ``history``, ``env`` (dicts or ``None``) and
-    ``result`` (the :class:`~mfglearn.result.Result`, ``None`` until the run finished); for tabular
-    runs also ``policy`` and ``mean_field`` tensors."""
+    """Read a run directory: ``config``, ``summary``, ``history``, ``env`` (dicts or ``None``),
+    ``result`` (the :class:`~mfglearn.result.Result`, ``None`` until the run finished) and ``game``
+    (the one given, or built from the config for a finished run); for tabular runs also ``policy``
+    and ``mean_field`` tensors."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ValidationError(f"{run_dir} is not a run directory (no {CONFIG})")
@@ -179,7 +180,13 @@ def load_run(run_dir: str | Path, game=None) -> dict:
     for name in ("summary", "history", "env"):
         p = run_dir / f"{name}.json"
         d[name] = json.loads(p.read_text()) if p.exists() else None
-    d["result"] = Result.load(run_dir, game=game) if (run_dir / RESULT_FILE).exists() and d["summary"] else None
+    finished = (run_dir / RESULT_FILE).exists() and d["summary"]
+    if finished and game is None:  # planner policies that query the model (DP lookahead) need the game
+        from mfglearn.registry import make
+
+        game = make(d["config"]["game"], **d["config"].get("game_params", {}))
+    d["result"] = Result.load(run_dir, game=game) if finished else None
+    d["game"] = game
     res = d["result"]
     tabular = res is not None and isinstance(res.policy, torch.Tensor) and isinstance(res.mean_field, torch.Tensor)
     d["policy"] = res.policy if tabular else None

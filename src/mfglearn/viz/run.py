@@ -22,9 +22,9 @@ def plot_run(run_dir: str | Path) -> list[str]:
     from mfglearn.viz.grids import animate_grid, plot_grid_density, plot_line_density, plot_policy_arrows
 
     run_dir = Path(run_dir)
-    config = load_run(run_dir)["config"]
-    game = make(config["game"], **config.get("game_params", {}))
-    d = load_run(run_dir, game=game)
+    d = load_run(run_dir)
+    config = d["config"]
+    game = d["game"] or make(config["game"], **config.get("game_params", {}))
     if not d["history"] or d["result"] is None:
         raise MFGError(f"{run_dir} has not finished; finish it with 'mfglearn solve --resume {run_dir}'")
     res, out = d["result"], run_dir / "plots"
