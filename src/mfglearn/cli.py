@@ -332,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mfglearn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (mfglearn games | head): no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
