@@ -53,7 +53,14 @@ def make_algorithm(game, solver: str, **hyperparameters) -> Algorithm:
 
 
 def exploitability(game, policy) -> float:
-    """Exploitability of ``policy`` (``(H, S, A)``) in ``game``: best-response gain against its own mean field."""
+    """Exploitability of ``policy`` (``(H, S, A)``, or ``(S, A)`` on a discounted game) in ``game`` (an object
+    or a registered id): the best response's gain against the policy's own mean field."""
+    if isinstance(game, str):
+        game = make(game)
+    if not hasattr(game, "uniform_policy"):
+        from mfglearn.errors import ValidationError
+
+        raise ValidationError(f"exploitability needs a finite game (FiniteMFG or a game id), got {type(game).__name__}")
     return _exploitability(game, policy)
 
 

@@ -8,9 +8,9 @@ mfglearn solve GAME --solver NAME --iterations N [--set key=value ...] [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from mfglearn._common.io import dumps_json
 from mfglearn.errors import MFGError
 from mfglearn.runs.config import parse_value as _parse_value
 
@@ -84,9 +84,13 @@ def _cmd_solve(args) -> int:
     mfglearn.set_threads(args.threads)
     progress = args.progress and not args.json
     if args.resume:
-        if args.game or args.solver or args.set or args.config:
-            raise MFGError("--resume continues a run as configured; give only the run directory")
-        result = rundir.resume_run(args.resume, progress=progress)
+        if args.game or args.solver or args.set or args.config or args.target is not None:
+            raise MFGError(
+                "--resume continues a run as configured; give only the run directory (and --iterations N to extend it)"
+            )
+        if args.iterations is not None and not args.json:
+            print(f"extending {args.resume} to {args.iterations} iterations", file=sys.stderr)
+        result = rundir.resume_run(args.resume, progress=progress, iterations=args.iterations)
         out = args.resume
     else:
         cfg = {}
@@ -132,7 +136,7 @@ def _cmd_solve(args) -> int:
     if out:
         summary["run_dir"] = str(out)
     if args.json:
-        print(json.dumps(summary, default=str))
+        print(dumps_json(summary))
         return 0
     from mfglearn.registry import get_algorithm
 
@@ -217,7 +221,7 @@ def _cmd_tune(args) -> int:
     out = {"solver": res.solver, "metric": args.metric, "best_value": res.best_value, "best_params": res.best_params}
     out["scores"] = res.scores
     if args.json:
-        print(json.dumps(out))
+        print(dumps_json(out))
     else:
         print(f"{res.solver}: best {args.metric} {res.best_value:.6g} with {res.best_params}")
         for g, v in res.scores.items():
@@ -242,7 +246,7 @@ def _cmd_sweep(args) -> int:
         trials=args.trials,
     )
     if args.json:
-        print(json.dumps(res["best"]))
+        print(dumps_json(res["best"]))
         return 0
     keys, b = list(grid), res["best"]
     metric = b["metric"]
@@ -257,6 +261,7 @@ def _cmd_sweep(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mfglearn", description="Mean-field games: solve, learn, compare.")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("games", help="list registered games")
     g.add_argument("-v", "--verbose", action="store_true", help="show parameters")
@@ -326,17 +331,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (MFGError, ValueError, TypeError, FloatingPointError) as exc:
+    except (MFGError, ValueError, TypeError, FloatingPointError, OverflowError) as exc:
+        if args.debug:
+            raise
         print(f"mfglearn: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("mfglearn: interrupted", file=sys.stderr)
-        return 130
+    except MemoryError:
+        if args.debug:
+            raise
+        print("mfglearn: error: out of memory; make the game or the algorithm's grid smaller", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # the reader went away (mfglearn games | head): no traceback
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # the environment, not mfglearn: a full disk, a file where a folder should be, permissions
+        if args.debug:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"mfglearn: error: {exc.strerror or exc}{where}; check the path, its permissions and free space",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("mfglearn: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

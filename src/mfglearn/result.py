@@ -60,12 +60,14 @@ class Result:
     # ------------------------------------------------------------------ metrics
     @property
     def exploitability(self) -> float:
-        """The last finite exploitability recorded (``nan`` if the algorithm tracks none)."""
+        """The last finite exploitability recorded; after zero iterations, the starting policy's
+        (``extra["initial_exploitability"]``); ``nan`` if the algorithm tracks none."""
         for key in self.exploitability_keys:
             vals = [v for v in self.history.get(key, []) if v is not None and math.isfinite(v)]
             if vals:
                 return float(vals[-1])
-        return float("nan")
+        start = self.extra.get("initial_exploitability")
+        return float(start) if isinstance(start, (int, float)) else float("nan")
 
     @property
     def iterations(self) -> int:

@@ -12,7 +12,7 @@ from mfglearn.errors import ValidationError
 
 
 def _number(name: str, value) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):  # True is not 1.0, and "0.1" is text: say so instead of coercing
         raise ValidationError(f"{name} must be a number, got {value!r}")
     try:
         return float(value)
@@ -40,7 +40,7 @@ def check_unit_interval(name: str, value, *, closed_low: bool = False) -> float:
 
 def check_int(name: str, value, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (floats with an integral value are accepted; booleans are not)."""
-    ok = not isinstance(value, bool)
+    ok = not isinstance(value, (bool, str, bytes))
     try:
         ok = ok and int(value) == value
     except (TypeError, ValueError, OverflowError):

@@ -50,8 +50,26 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=jsonable) + "\n")
+    """Write ``obj`` as indented, standard JSON to ``path`` atomically (NaN and infinities become ``null``)."""
+    return atomic_write_text(path, dumps_json(obj, indent=2) + "\n")
+
+
+def dumps_json(obj: Any, **kwargs) -> str:
+    """Standard JSON (``NaN``/``Infinity`` are not JSON: they are written as ``null``); tensors as lists."""
+    return json.dumps(finite_or_none(obj), sort_keys=True, default=jsonable, allow_nan=False, **kwargs)
+
+
+def finite_or_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by ``None`` (containers copied)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        return finite_or_none(obj.tolist())
+    return obj
 
 
 def jsonable(o: Any):

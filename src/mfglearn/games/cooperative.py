@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import DenseKernel
@@ -44,8 +45,7 @@ def congestion(
     transmit too often; a planner throttles (price of anarchy 1.49 from a uniform start,
     ``benchmarks/study_mfc.py``).
     """
-    if int(max_backlog) != max_backlog or max_backlog < 1:
-        raise ValidationError(f"max_backlog must be a positive integer, got {max_backlog!r}")
+    max_backlog = check_int("max_backlog", max_backlog)
     arrival = _probability("arrival_prob", arrival_prob)
     if congestion_sensitivity < 0 or delay_cost < 0 or holding_cost < 0 or drop_cost < 0:
         raise ValidationError("congestion_sensitivity, delay_cost, holding_cost and drop_cost must be >= 0")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.exact import lq_riccati as riccati
 from mfglearn.exact.lq_riccati import F64, LQSolution
@@ -45,10 +46,7 @@ class LinearQuadraticMFG:
         horizon: int = 10,
         dim: int = 1,
     ):
-        if int(dim) != dim or dim < 1:
-            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
-        if int(horizon) != horizon or horizon < 1:
-            raise ValidationError(f"horizon must be a positive integer, got {horizon!r}")
+        dim, horizon = check_int("dim", dim), check_int("horizon", horizon)
         if cA <= 0:
             raise ValidationError(f"cA must be > 0 (the action cost makes the best response unique), got {cA}")
         if cX < 0 or cM < 0 or noise_std < 0 or init_std < 0:

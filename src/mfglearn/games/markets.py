@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn._common.sampling import categorical
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -77,11 +78,13 @@ def ad_auction(
     ``max(b - y, 0)``; independently, with probability ``refill_prob`` per round the
     budget is refilled to ``budget_max`` (a new campaign period).
     """
-    for nm, v in (("budget_max", budget_max), ("bid_max", bid_max)):
-        if int(v) != v or v < 1:
-            raise ValidationError(f"{nm} must be a positive integer, got {v!r}")
-    if int(n_bidders) != n_bidders or n_bidders < 2:
-        raise ValidationError(f"n_bidders must be an integer >= 2 (an auction needs opponents), got {n_bidders!r}")
+    budget_max, bid_max = check_int("budget_max", budget_max), check_int("bid_max", bid_max)
+    try:
+        n_bidders = check_int("n_bidders", n_bidders, minimum=2)
+    except ValidationError:
+        raise ValidationError(
+            f"n_bidders must be an integer >= 2 (an auction needs opponents), got {n_bidders!r}"
+        ) from None
     if value_spread < 0 or overdraft_penalty < 0:
         raise ValidationError("value_spread and overdraft_penalty must be >= 0")
     if not 0.0 <= refill_prob <= 1.0:
@@ -220,9 +223,8 @@ def equilibrium_price(
     equilibrium producers at full capacity hold back (and waste production) just
     enough to keep the price near 0.12: a mixed, interior equilibrium.
     """
-    for nm, v in (("inventory_max", inventory_max), ("sell_max", sell_max), ("production_units", production_units)):
-        if int(v) != v or v < 1:
-            raise ValidationError(f"{nm} must be a positive integer, got {v!r}")
+    inventory_max, sell_max = check_int("inventory_max", inventory_max), check_int("sell_max", sell_max)
+    production_units = check_int("production_units", production_units)
     if not 0.0 <= production_prob <= 1.0:
         raise ValidationError(f"production_prob must be in [0, 1], got {production_prob}")
     if price_impact < 0 or holding_cost < 0 or sale_cost < 0:

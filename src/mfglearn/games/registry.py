@@ -116,6 +116,10 @@ def list_games() -> list[str]:
 
 def get_game_spec(game_id: str) -> GameSpec:
     """The :class:`GameSpec` for ``game_id`` (clear error listing the ids if unknown)."""
+    if not isinstance(game_id, str):
+        raise UnknownNameError(
+            f"a game id is a string such as 'four_rooms', got {game_id!r}; see mfglearn.list_games()"
+        )
     try:
         return GAMES[game_id]
     except KeyError:

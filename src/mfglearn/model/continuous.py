@@ -19,6 +19,7 @@ from typing import ClassVar
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ShapeError, ValidationError
 
 
@@ -120,8 +121,7 @@ class ContinuousMFG:
     model: object = None
 
     def __post_init__(self):
-        if int(self.horizon) != self.horizon or self.horizon < 1:
-            raise ValidationError(f"horizon must be a positive integer, got {self.horizon!r}")
+        self.horizon = check_int("horizon", self.horizon)
         if self.noise_std < 0:
             raise ValidationError(f"noise_std must be >= 0, got {self.noise_std}")
         if (self.low is None) != (self.high is None) or (self.low is not None and self.low >= self.high):

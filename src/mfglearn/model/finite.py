@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.model.kernels import Kernel, as_kernel
 
@@ -100,8 +101,8 @@ class FiniteMFG:
             raise ValidationError(f"n_states and n_actions must be >= 1, got S={self.n_states}, A={self.n_actions}")
         if (self.horizon is None) == (self.gamma is None):
             raise ValidationError("give exactly one of horizon= (finite-horizon game) or gamma= (discounted game)")
-        if self.horizon is not None and (int(self.horizon) != self.horizon or self.horizon < 1):
-            raise ValidationError(f"horizon must be a positive integer, got {self.horizon!r}")
+        if self.horizon is not None:
+            self.horizon = check_int("horizon", self.horizon)
         if self.gamma is not None and not (0.0 <= float(self.gamma) < 1.0):
             raise ValidationError(f"gamma must be in [0, 1), got {self.gamma!r}")
         if self.mean_field not in ("state", "state_action"):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn._common.io import atomic_write_json, atomic_write_text
 from mfglearn.algorithm import CHECKPOINT_FILE, Checkpoint
 from mfglearn.errors import ValidationError
@@ -88,10 +89,26 @@ def run_lock(run_dir: Path):
             raise ValidationError(
                 f"{run_dir} is being written by another process; wait for it or use another --out"
             ) from None
+        _remove_orphans(run_dir)
         try:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_orphans(run_dir: Path) -> None:
+    """Delete temporary files left by writes that a kill interrupted (safe: the caller holds the run's lock)."""
+    for folder in (run_dir, run_dir / "plots"):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+
+
+def read_json(path: Path) -> dict:
+    """A run file's JSON, or one clear error naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{path} is corrupted (not JSON: {exc}); restore it or start a new run") from None
 
 
 def run(
@@ -113,8 +130,7 @@ def run(
     out = Path(out)
     if (out / CONFIG).exists():
         raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
-    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every or checkpoint_every < 1:
-        raise ValidationError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every}")
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every)
     config = {
         "game": game_id,
         "game_params": dict(game_params or {}),
@@ -125,7 +141,11 @@ def run(
         "target_exploitability": target_exploitability,
     }
     game, algo = _build(config)  # validates everything before anything is written
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file; give a directory for the run")
     with run_lock(out):
+        if (out / CONFIG).exists():  # another process may have created the run since the check above
+            raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
         config["resolved"] = {
             "game_name": game.name,
             "game_params": getattr(game, "params", {}),
@@ -138,14 +158,35 @@ def run(
         return _drive(algo, config, out, progress)
 
 
-def resume_run(run_dir: str | Path, progress: bool = False) -> Result:
-    """Continue the run in ``run_dir`` from its last checkpoint up to its configured iterations."""
+def resume_run(run_dir: str | Path, progress: bool = False, iterations: int | None = None) -> Result:
+    """Continue the run in ``run_dir`` from its last checkpoint up to its configured iterations.
+
+    ``iterations`` extends the run to that many iterations (recorded in ``config.json``); it cannot
+    be lower than the iterations the run already has.
+    """
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ValidationError(f"{run_dir} is not a run directory (no {CONFIG}); start one with 'mfglearn solve --out'")
-    config = json.loads((run_dir / CONFIG).read_text())
+    config = read_json(run_dir / CONFIG)
+    missing = [k for k in ("game", "solver", "iterations", "checkpoint_every") if k not in config]
+    if missing:
+        raise ValidationError(f"{run_dir / CONFIG} lacks {', '.join(missing)}; it was not written by mfglearn")
     _, algo = _build(config)
     with run_lock(run_dir):
+        if iterations is not None:
+            done = (
+                len(read_json(run_dir / "history.json").get("iteration", []))
+                if (run_dir / "history.json").exists()
+                else 0
+            )
+            try:
+                iterations = check_int("iterations", iterations, minimum=max(1, done))
+            except ValidationError:
+                raise ValidationError(
+                    f"--iterations must be an integer >= {max(1, done)} (the run has {done}); got {iterations!r}"
+                ) from None
+            config["iterations"] = int(iterations)
+            atomic_write_json(run_dir / CONFIG, config)
         return _drive(algo, config, run_dir, progress)
 
 
@@ -176,10 +217,10 @@ def load_run(run_dir: str | Path, game=None) -> dict:
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ValidationError(f"{run_dir} is not a run directory (no {CONFIG})")
-    d = {"config": json.loads((run_dir / CONFIG).read_text())}
+    d = {"config": read_json(run_dir / CONFIG)}
     for name in ("summary", "history", "env"):
         p = run_dir / f"{name}.json"
-        d[name] = json.loads(p.read_text()) if p.exists() else None
+        d[name] = read_json(p) if p.exists() else None
     finished = (run_dir / RESULT_FILE).exists() and d["summary"]
     if finished and game is None:  # planner policies that query the model (DP lookahead) need the game
         from mfglearn.registry import make

@@ -108,7 +108,9 @@ class Solver(Algorithm):
             game=self.game.name,
             hyperparameters=self.hyperparameters,
             stopped=stopped,
-            extra=self._result_extra(),
+            extra=self._result_extra()
+            if self.iteration
+            else {**self._result_extra(), "initial_exploitability": ev.exploitability},
         )
 
     def _result_extra(self) -> dict:

@@ -22,6 +22,7 @@ import math
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import flow_from_mu
@@ -90,8 +91,10 @@ class MFOMO(Solver):
         super().__init__(game, **kw)
         if loss not in ("l1", "l2", "l1_l2"):
             raise ValidationError(f"loss must be 'l1', 'l2' or 'l1_l2', got {loss!r}")
-        if rb_freq is not None and (int(rb_freq) != rb_freq or rb_freq < 1):
-            raise ValidationError(f"rb_freq must be a positive integer or None, got {rb_freq!r}")
+        try:
+            rb_freq = None if rb_freq is None else check_int("rb_freq", rb_freq)
+        except ValidationError:
+            raise ValidationError(f"rb_freq must be a positive integer or None, got {rb_freq!r}") from None
         if not hasattr(torch.optim, str(optimizer)):
             raise ValidationError(f"optimizer must name a torch.optim class (e.g. 'Adam', 'SGD'), got {optimizer!r}")
         if game.H < 2:

@@ -17,10 +17,9 @@ paper's ``1/(eta (k+2))`` step sizes.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.stationary import (
@@ -151,8 +150,4 @@ class MFTRPO(Solver):
 
 
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(value, float) and math.isinf(value):
-        raise ValidationError(f"{name} must be finite, got {value!r}")
-    return int(value)
+    return check_int(name, value, minimum=1)

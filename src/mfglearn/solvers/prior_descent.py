@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.value import softmax_policy
@@ -35,11 +36,10 @@ class PriorDescent(Solver):
     def __init__(self, game, temperature: float = 1.0, inner_steps: int | None = None, **kw):
         super().__init__(game, **kw)
         self.eta = check_positive("temperature", temperature)
-        if inner_steps is not None and (
-            isinstance(inner_steps, bool) or int(inner_steps) != inner_steps or inner_steps < 1
-        ):
-            raise ValidationError(f"inner_steps must be a positive integer or None, got {inner_steps!r}")
-        self.n_inner = None if inner_steps is None else int(inner_steps)
+        try:
+            self.n_inner = None if inner_steps is None else check_int("inner_steps", inner_steps)
+        except ValidationError:
+            raise ValidationError(f"inner_steps must be a positive integer or None, got {inner_steps!r}") from None
         self.log_prior = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, float("-inf"))
 
     @property

@@ -31,6 +31,7 @@ import math
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import DenseKernel, Kernel, SparseKernel
@@ -68,8 +69,7 @@ def _game(
     device=None,
 ) -> FiniteMFG:
     """A FiniteMFG with MFGLib's time convention: ``reward(t, L_nd)`` gets ``L`` shaped ``(*S, *A)``."""
-    if int(T) != T or T < 1:
-        raise ValidationError(f"T must be a positive integer, got {T!r}")
+    T = check_int("T", T)
     nS, nA = math.prod(S), math.prod(A)
     last = _identity(nS, nA)
 
