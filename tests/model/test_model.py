@@ -39,7 +39,10 @@ def test_game_from_arrays_in_a_few_lines():
         (dict(mu0=[0.5, 0.5, 0.0]), r"mu0 must have shape \(2,\)"),
         (dict(mu0=[float("nan"), 1.0]), r"mu0\[0\] is nan"),
         (dict(reward=torch.zeros(3, 2)), "reward must have shape"),
-        (dict(reward=torch.tensor([[0.0, float("inf")], [0, 0]])), r"reward at t=0\[0, 1\] is inf"),
+        (
+            dict(reward=torch.tensor([[0.0, float("inf")], [0, 0]])),
+            r"reward tensor of game .custom. \(axes \[s, a\]\) is inf at index \[0, 1\]",
+        ),
         (dict(transition=torch.tensor([[[0.5, 0.4], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])), r"\(0, 0\) sum to 0.9"),
         (
             dict(transition=torch.tensor([[[1.2, -0.2], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])),

@@ -27,15 +27,18 @@ from mfglearn.core.value import (
     freeze,
     policy_return,
 )
-from mfglearn.model.finite import FiniteMFG
+from mfglearn.model.finite import FiniteMFG, check_distribution
 
 
-def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None) -> Evaluation:
+def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None, *, check: bool = True) -> Evaluation:
     """Flow, policy value and best response of ``pi`` (``(H, S, A)``) in one pass.
 
     Pass ``flow`` if ``pi``'s flow is already known, to skip recomputing it.
     Discounted games: ``pi`` is ``(S, A)`` and the flow its stationary mean field.
+    ``check=False`` skips validating ``pi`` (algorithms evaluating their own iterates).
     """
+    if check:
+        pi = check_policy(game, pi)
     if not game.is_finite_horizon:
         return evaluate_stationary_policy(game, pi, None if flow is None else flow.mu)
     if flow is None:
@@ -64,7 +67,7 @@ def exploitability(game: FiniteMFG, pi: torch.Tensor) -> float:
     """
     if not game.is_finite_horizon:
         return stationary_exploitability(game, check_policy(game, pi))
-    return evaluate(game, check_policy(game, pi)).exploitability
+    return evaluate(game, pi).exploitability
 
 
 def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
@@ -75,6 +78,7 @@ def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
     from mfglearn.core.flow import flow_from_mu
 
     pi = check_policy(game, pi)
+    mu = check_mean_field(game, mu)
     if not game.is_finite_horizon:
         return stationary_quality(game, pi, mu)
     sa = mu[:-1].unsqueeze(-1) * pi if game.mean_field == "state_action" else None
@@ -82,6 +86,19 @@ def quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> float:
     V, _ = evaluate_policy(mdp, pi)
     Vb, _, _ = best_response(mdp)
     return float(policy_return(mdp, Vb) - policy_return(mdp, V))
+
+
+def check_mean_field(game: FiniteMFG, mu) -> torch.Tensor:
+    """``mu`` as a tensor after checking it is a flow ``(H+1, S)`` (or ``(S,)`` on a discounted game)
+    of probability distributions."""
+    mu = torch.as_tensor(mu, dtype=game.dtype, device=game.device)
+    shape = (game.H + 1, game.S) if game.is_finite_horizon else (game.S,)
+    if tuple(mu.shape) != shape:
+        from mfglearn.errors import ShapeError
+
+        raise ShapeError(f"mean field must have shape {shape}, got {tuple(mu.shape)}")
+    check_distribution(mu, "mean field")
+    return mu
 
 
 def mean_field_delta(mu_a: torch.Tensor, mu_b: torch.Tensor) -> float:

@@ -72,6 +72,11 @@ class FiniteMFG:
         name: identifier used in results and plots.
         layout: free-form metadata for plots (e.g. ``{"grid": (rows, cols), "cells": ...}``).
         dtype, device: tensor dtype and device for the game's data.
+        validate: check every reward, terminal reward and transition the library evaluates (finite
+            values; stochastic rows) at the time step where it is produced, with an error naming the
+            entry, the time and the mean field. Tensors are checked once, at construction; callables
+            each time they are called (one fused check per call). ``False`` skips the per-call checks
+            of a trusted game for speed.
     """
 
     n_states: int
@@ -92,6 +97,7 @@ class FiniteMFG:
     params: dict = field(default_factory=dict)
     dtype: torch.dtype = DEFAULT_DTYPE
     device: str | torch.device | None = None
+    validate: bool = True
 
     def __post_init__(self) -> None:
         self.device = resolve_device(self.device)
@@ -164,10 +170,19 @@ class FiniteMFG:
         """The transition kernel at time ``t`` given mean field ``m`` (ignored if static)."""
         if self._static_kernel is not None:
             return self._static_kernel
-        return as_kernel(self.transition(t, m), self.n_states)
+        k = as_kernel(self.transition(t, m), self.n_states)
+        if self.validate:
+            k.check(f"transition(t={t}, m) of game {self.name!r} (mean field: {_summary(m)})")
+        return k
 
     def reward_at(self, t: int, m: torch.Tensor | None = None) -> torch.Tensor:
         """The ``(S, A)`` reward at time ``t`` given mean field ``m``."""
+        r = self._reward_at(t, m)
+        if self.validate and callable(self.reward) and not isinstance(self.reward, torch.Tensor):
+            _check_values(r, f"reward(t={t}, m) of game {self.name!r}", m)
+        return r
+
+    def _reward_at(self, t: int, m: torch.Tensor | None) -> torch.Tensor:
         r = self.reward
         if callable(r) and not isinstance(r, torch.Tensor):
             r = torch.as_tensor(r(t, m), dtype=self.dtype, device=self.device)
@@ -197,8 +212,15 @@ class FiniteMFG:
                 return r[ts]
             return (r.unsqueeze(-1) if r.dim() == 1 else r).expand(T, self.n_states, self.n_actions)
         if not self.batched_reward:
-            return torch.stack([self.reward_at(int(ts[i]), ms[i]) for i in range(T)])
+            out = torch.stack([self._reward_at(int(ts[i]), ms[i]) for i in range(T)])
+            if self.validate:  # one check (one host sync) for the whole flow, not one per time step
+                _check_values(out, f"reward(t, m) of game {self.name!r} (times {_span(ts)}; axes [t, s, a])", ms)
+            return out
         out = torch.as_tensor(r(ts, ms), dtype=self.dtype, device=self.device)
+        if self.validate:
+            _check_values(
+                out, f"reward(t, m) of game {self.name!r} (batched over times {_span(ts)}; axes [t, s, a])", ms
+            )
         if out.dim() == 2:
             out = out.unsqueeze(-1)
         return out.expand(T, self.n_states, self.n_actions)
@@ -209,7 +231,10 @@ class FiniteMFG:
         if g is None:
             return torch.zeros(self.n_states, dtype=self.dtype, device=self.device)
         if callable(g) and not isinstance(g, torch.Tensor):
-            return torch.as_tensor(g(m), dtype=self.dtype, device=self.device).expand(self.n_states)
+            out = torch.as_tensor(g(m), dtype=self.dtype, device=self.device)
+            if self.validate:
+                _check_values(out, f"terminal_reward(m) of game {self.name!r}", m)
+            return out.expand(self.n_states)
         return g.expand(self.n_states)
 
     def uniform_policy(self) -> torch.Tensor:
@@ -247,6 +272,8 @@ class FiniteMFG:
                     + (f" or ({self.H}, {S}, {A})" if self.is_finite_horizon else "")
                     + f"; got {tuple(r.shape)}"
                 )
+            axes = "[t, s, a]" if r.dim() == 3 else "[s, a]" if r.dim() == 2 else "[s]"
+            _check_values(r, f"reward tensor of game {self.name!r} (axes {axes})", None)
         m0 = self.initial_mean_field_input()
         r0 = self.reward_at(0, m0)
         if r0.shape != (S, A):
@@ -265,8 +292,10 @@ class FiniteMFG:
                 f"transition has {k0.n_states} states and {k0.n_actions} actions; the game declares S={S}, A={A}"
             )
         k0.check("transition at t=0")
-        if isinstance(self.terminal_reward, torch.Tensor) and self.terminal_reward.shape not in ((S,), ()):
-            raise ShapeError(f"terminal_reward must have shape ({S},), got {tuple(self.terminal_reward.shape)}")
+        if isinstance(self.terminal_reward, torch.Tensor):
+            if self.terminal_reward.shape not in ((S,), ()):
+                raise ShapeError(f"terminal_reward must have shape ({S},), got {tuple(self.terminal_reward.shape)}")
+            _check_values(self.terminal_reward, f"terminal_reward of game {self.name!r}", None)
 
     def initial_mean_field_input(self, pi0: torch.Tensor | None = None) -> torch.Tensor:
         """What the reward/transition callables receive at ``t = 0`` under ``pi0`` (uniform if None)."""
@@ -334,3 +363,29 @@ def check_finite(x: torch.Tensor, name: str) -> None:
     if bad.any():
         pos = tuple(int(i) for i in bad.nonzero()[0])
         raise ValidationError(f"{name}{list(pos)} is {x[pos].item()}; all entries must be finite")
+
+
+def _summary(m: torch.Tensor | None) -> str:
+    """A short description of a mean field for error messages."""
+    if m is None or not isinstance(m, torch.Tensor) or m.numel() == 0:
+        return "none"
+    mf = m.detach().double()
+    finite = bool(torch.isfinite(mf).all())
+    mass = float(mf.sum(-1).mean()) if finite else float("nan")
+    return f"shape {tuple(m.shape)}, mass {mass:.6g}, min {float(mf.min()):.3g}, max {float(mf.max()):.3g}"
+
+
+def _span(ts: torch.Tensor) -> str:
+    return f"{int(ts.min())}..{int(ts.max())}" if ts.numel() else "none"
+
+
+def _check_values(x: torch.Tensor, what: str, m: torch.Tensor | None) -> None:
+    """Raise if ``x`` (game data the library is about to use) has a NaN or infinite entry."""
+    if bool(torch.isfinite(x).all()):  # one fused reduction; the slow path only runs on an error
+        return
+    pos = tuple(int(i) for i in (~torch.isfinite(x)).nonzero()[0])
+    raise ValidationError(
+        f"{what} is {x[pos].item()} at index {list(pos)}"
+        + (f" for the mean field ({_summary(m)})" if m is not None else "")
+        + "; the game's data must be finite: fix the game (this is not the algorithm's settings)"
+    )

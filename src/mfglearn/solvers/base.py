@@ -80,14 +80,14 @@ class Solver(Algorithm):
     def evaluation(self) -> Evaluation:
         """The current policy's :class:`~mfglearn.core.evaluation.Evaluation` (cached)."""
         if self._eval is None:
-            self._eval = evaluate(self.game, self.policy)
+            self._eval = evaluate(self.game, self.policy, check=False)
         return self._eval
 
     def _step(self) -> dict:
         prev = self.evaluation()
         new_policy, new_flow = self._update(prev)
         self.policy = new_policy
-        self._eval = ev = evaluate(self.game, new_policy, flow=new_flow)
+        self._eval = ev = evaluate(self.game, new_policy, flow=new_flow, check=False)
         return {
             "exploitability": ev.exploitability,
             "value": ev.value,
