@@ -13,6 +13,7 @@ import math
 import torch
 
 from mfglearn._common.checks import check_int, check_positive
+from mfglearn._common.memory import require_memory
 from mfglearn.algorithm import Algorithm, Alias
 from mfglearn.control.exact import _discounted_horizon, legal_policy_net
 from mfglearn.control.kq import _sparse_weights, sampled_model
@@ -29,6 +30,21 @@ def _check_resolution(name: str, v) -> int:
 class _MFCAlgorithm(Algorithm):
     problem = "control"
     monitor = "residual"
+
+    def _require_memory(self, mu_resolution: int, policy_resolution: int) -> None:
+        """Refuse a net whose ``(G J, S, A)`` tables (G populations, J local policies) cannot fit."""
+        game = self.game
+        S, A = game.S, game.A
+        G = math.comb(mu_resolution + S - 1, S - 1)
+        J = math.comb(policy_resolution + A - 1, A - 1) ** S
+        itemsize = torch.finfo(game.dtype).bits / 8
+        require_memory(
+            2 * G * J * (S * A + S + 4) * itemsize,  # pairs (mu, h), next populations, rewards, q: twice, transiently
+            f"{self.name} with mu_resolution={mu_resolution}, policy_resolution={policy_resolution} "
+            f"({G} populations x {J} local policies)",
+            "lower mu_resolution or policy_resolution",
+            game.device,
+        )
 
     def __init__(self, game) -> None:
         if not isinstance(game, FiniteMFG):
@@ -92,12 +108,13 @@ class MFCKQ(_MFCAlgorithm):
         super().__init__(game)
         self.mu_resolution = _check_resolution("mu_resolution", mu_resolution)
         self.policy_resolution = _check_resolution("policy_resolution", policy_resolution)
+        self._require_memory(self.mu_resolution, self.policy_resolution)
         self.bandwidth = 2.0 / self.mu_resolution if bandwidth is None else check_positive("bandwidth", bandwidth)
         self.kernel = Kernel(kernel, self.bandwidth)
         self.n_agents = None if n_agents is None else _check_resolution("n_agents", n_agents)
         self.tol = check_positive("tol", tol)
         self.eval_every = check_int("eval_every", eval_every, minimum=0)
-        self.seed = int(seed)
+        self.seed = check_int("seed", seed, minimum=0)
         self.lifted = LiftedMFC(game)
         self.mu_net = simplex_grid(game.S, self.mu_resolution, game.dtype).to(game.device)
         self.h_net = legal_policy_net(game, self.policy_resolution)
@@ -225,7 +242,7 @@ class MFCQLearning(_MFCAlgorithm):
         if isinstance(omega, bool) or not 0.5 < float(omega) <= 1.0:
             raise ValidationError(f"omega must be in (0.5, 1], got {omega}")
         self.explore, self.omega = float(explore), float(omega)
-        self.eval_every, self.seed = check_int("eval_every", eval_every, minimum=0), int(seed)
+        self.eval_every, self.seed = check_int("eval_every", eval_every, minimum=0), check_int("seed", seed, minimum=0)
         self.lifted = LiftedMFC(game)
         self.mu_net = simplex_grid(game.S, self.mu_resolution, game.dtype).to(game.device)
         self.h_net = legal_policy_net(game, self.policy_resolution)
@@ -335,6 +352,7 @@ class MFCDP(_MFCAlgorithm):
         self.tol = check_positive("tol", tol)
         self.mu_resolution = _check_resolution("mu_resolution", mu_resolution)
         self.policy_resolution = _check_resolution("policy_resolution", policy_resolution)
+        self._require_memory(self.mu_resolution, self.policy_resolution)
         self.lifted = LiftedMFC(game)
         self.interp = SimplexInterpolator(game.S, self.mu_resolution, game.dtype)
         self.grid = self.interp.grid.to(game.device)
@@ -447,7 +465,7 @@ class MFCOpenLoop(_MFCAlgorithm):
         mu0: torch.Tensor | None = None,
     ):
         super().__init__(game)
-        self.optimizer_lr, self.seed = check_positive("optimizer_lr", optimizer_lr), int(seed)
+        self.optimizer_lr, self.seed = check_positive("optimizer_lr", optimizer_lr), check_int("seed", seed, minimum=0)
         self.restarts = _check_resolution("restarts", restarts)
         self.given_horizon = None if horizon is None else _check_resolution("horizon", horizon)
         self.mu0 = game.mu0 if mu0 is None else torch.as_tensor(mu0, dtype=game.dtype, device=game.device)

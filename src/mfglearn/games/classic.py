@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import DenseKernel, SparseKernel
@@ -240,7 +241,8 @@ def random_game(
     Reward ``r0[s, a] - crowd_aversion * mu(s)``: monotone, so the equilibrium is unique.
     Give ``gamma`` for the discounted stationary version (``horizon`` is then ignored).
     """
-    g = torch.Generator().manual_seed(seed)
+    n_states, n_actions = check_int("n_states", n_states), check_int("n_actions", n_actions)
+    g = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     P = torch.rand(n_states, n_actions, n_states, generator=g, dtype=torch.float64) ** 3
     P = P / P.sum(-1, keepdim=True)
     r0 = torch.rand(n_states, n_actions, generator=g, dtype=torch.float64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_positive
 from mfglearn.model.continuous import ContinuousMFG
 
 
@@ -27,6 +28,7 @@ def four_rooms_exploration(
     ``wall`` cross at the centre with doors of width ``door`` in each, and agents start
     in the bottom-left room near the corner.
     """
+    speed = check_positive("speed", speed)  # a velocity bound; the action cost divides by it
     c, h = 0.5, wall / 2
     walls = [
         (c - h, 0.0, c + h, 0.25 - door / 2),
@@ -68,6 +70,7 @@ def beach_bar_continuous(
     ``x' = x + v + noise``; reward ``-cD |x - bar| - cA (v / speed)^2 - cM log(mu_t(x) + eps)``;
     agents start uniformly on the beach.
     """
+    speed = check_positive("speed", speed)  # a velocity bound; the action cost divides by it
 
     def drift(t, x, v, mf):
         return x + v

@@ -142,7 +142,34 @@ def make(game_id: str, **params):
                 f"game {game_id!r} has no parameter {', '.join(map(repr, unknown))}; "
                 f"its parameters are: {', '.join(spec.parameters())}"
             )
+    _check_kinds(game_id, spec, params)
     try:
         return spec.make(**params)
     except TypeError as exc:
         raise ValidationError(f"bad parameters for game {game_id!r}: {exc}") from None
+
+
+def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
+    """A parameter whose default is a number, a boolean or a string takes a value of that kind.
+
+    (Games check their values' ranges themselves; this catches ``horizon="abc"`` or ``gamma=True``
+    before they reach arithmetic deep inside a constructor.)
+    """
+    defaults = spec.parameters()
+    for name, value in params.items():
+        d = defaults.get(name)
+        if d is None or value is None:
+            continue
+        if isinstance(d, bool):
+            ok, what = isinstance(value, bool), "true or false"
+        elif isinstance(d, int):
+            ok = not isinstance(value, (bool, str)) and isinstance(value, (int, float)) and float(value).is_integer()
+            what = "an integer"
+        elif isinstance(d, float):  # a number, or for some games an array of them (lq's matrices)
+            ok, what = not isinstance(value, (bool, str, bytes, dict)), "a number"
+        elif isinstance(d, str):
+            ok, what = isinstance(value, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ValidationError(f"game {game_id!r}: {name} must be {what} (default {d!r}), got {value!r}")

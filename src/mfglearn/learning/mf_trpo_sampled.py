@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.learning.simulator import Simulator, SimulatorCheckpoint, empirical_distribution
 from mfglearn.solvers.mf_trpo import MFTRPO, _check_count, _log_policy
 
@@ -50,7 +51,7 @@ class SampledMFTRPO(SimulatorCheckpoint, MFTRPO):
             rollout_length = 1 if g == 0 else max(1, math.ceil(math.log(1e-3) / math.log(g)))
         self.rollout_length = _check_count("rollout_length", rollout_length)
         self.n_agents = _check_count("n_agents", n_agents)
-        self.seed = int(seed)
+        self.seed = check_int("seed", seed, minimum=0)
         self.sim = Simulator(game, seed)
         pairs = self.sim.legal_pairs()
         # every legal (s, a) pair, n_samples times

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.stationary import freeze_stationary
@@ -39,9 +40,10 @@ def project_simplex_net(L: torch.Tensor, eps: float) -> torch.Tensor:
     Largest-remainder rounding: floor every entry to a multiple of ``eps`` and hand the
     missing units to the largest remainders. Exact for ``1/eps`` integer.
     """
-    units = round(1.0 / eps)
-    if abs(units * eps - 1.0) > 1e-9:
-        raise ValidationError(f"epsilon must divide 1 (e.g. 0.01, 0.05, 0.1), got {eps}")
+    # a net finer than 1e-9 is below the measure's float resolution (and its 1/eps units overflow top-k)
+    units = round(1.0 / eps) if 1e-9 <= eps <= 1.0 else 0
+    if not units or abs(units * eps - 1.0) > 1e-9:
+        raise ValidationError(f"epsilon must divide 1 and be at least 1e-9 (e.g. 0.01, 0.05, 0.1), got {eps}")
     flat = L.reshape(-1) * units
     base = torch.floor(flat)
     missing = int(units - int(base.sum().item()))
@@ -127,7 +129,7 @@ class GMFQ(SimulatorCheckpoint, Solver):
             raise ValidationError(f"omega must be in (0.5, 1] for Q-learning to converge, got {omega}")
         self.n_agents = _check_count("n_agents", n_agents)
         self.warm_start = bool(warm_start)
-        self.seed = int(seed)
+        self.seed = check_int("seed", seed, minimum=0)
         self.sim = Simulator(game, seed)
         S, A = game.S, game.A
         self.L = game.mu0.unsqueeze(-1) * self.policy

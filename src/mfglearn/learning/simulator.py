@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.checks import check_int
 from mfglearn._common.sampling import categorical
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -27,7 +28,7 @@ class Simulator:
 
     def __init__(self, game: FiniteMFG, seed: int = 0):
         self.game = game
-        self.generator = torch.Generator(device=game.device).manual_seed(int(seed))
+        self.generator = torch.Generator(device=game.device).manual_seed(check_int("seed", seed, minimum=0))
         self._sparse: dict[int, SparseKernel] = {}
 
     def _sparse_of(self, kernel: Kernel) -> SparseKernel:
@@ -51,7 +52,9 @@ class Simulator:
         sampler = self.game.sampler
         if sampler is not None and mdp.m is not None:
             nxt, rew = sampler(mdp.m, states, actions, self.generator)
-            return nxt, rew.to(mdp.reward.dtype)
+            nxt, rew = torch.as_tensor(nxt), torch.as_tensor(rew)
+            _check_sampler_output(self.game, states, nxt, rew)
+            return nxt.to(states.dtype), rew.to(mdp.reward.dtype)
         return self.step(mdp.kernel, states, actions), mdp.reward[states, actions]
 
     def act(self, pi: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
@@ -95,3 +98,18 @@ class SimulatorCheckpoint:
         if "generator_state" not in d:
             raise ValidationError("checkpoint lacks the random generator state; cannot resume reproducibly")
         self.sim.generator.set_state(d["generator_state"])
+
+
+def _check_sampler_output(game: FiniteMFG, states: torch.Tensor, nxt: torch.Tensor, rew: torch.Tensor) -> None:
+    """The game's own sampler must return one next state in ``0..S-1`` and one finite reward per agent."""
+    n = states.shape[0]
+    where = f"the sampler of game {game.name!r}"
+    if tuple(nxt.shape) != (n,) or tuple(rew.shape) != (n,):
+        raise ValidationError(
+            f"{where} returned next states of shape {tuple(nxt.shape)} and rewards of shape {tuple(rew.shape)} "
+            f"for {n} agents; it must return two ({n},) tensors (one entry per agent)"
+        )
+    if torch.is_floating_point(nxt) or (n and (int(nxt.min()) < 0 or int(nxt.max()) >= game.n_states)):
+        raise ValidationError(f"{where} returned next states outside 0..{game.n_states - 1} (or not integers)")
+    if not bool(torch.isfinite(rew).all()):
+        raise ValidationError(f"{where} returned a non-finite reward; the game's data must be finite")

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import torch
 
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_int, check_positive
 from mfglearn.errors import ShapeError, ValidationError
 
 
@@ -122,8 +122,9 @@ class ContinuousMFG:
 
     def __post_init__(self):
         self.horizon = check_int("horizon", self.horizon)
-        if self.noise_std < 0:
-            raise ValidationError(f"noise_std must be >= 0, got {self.noise_std}")
+        self.noise_std = check_positive("noise_std", self.noise_std, allow_zero=True)
+        if self.action_bound is not None:
+            self.action_bound = check_positive("action_bound", self.action_bound)
         if (self.low is None) != (self.high is None) or (self.low is not None and self.low >= self.high):
             raise ValidationError("give both low < high (a box) or neither")
         for w in self.walls:

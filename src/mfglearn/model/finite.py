@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_int, check_positive
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.model.kernels import Kernel, as_kernel
 
@@ -101,16 +101,17 @@ class FiniteMFG:
 
     def __post_init__(self) -> None:
         self.device = resolve_device(self.device)
-        self.n_states = int(self.n_states)
-        self.n_actions = int(self.n_actions)
-        if self.n_states < 1 or self.n_actions < 1:
-            raise ValidationError(f"n_states and n_actions must be >= 1, got S={self.n_states}, A={self.n_actions}")
+        self.n_states = check_int("n_states", self.n_states)
+        self.n_actions = check_int("n_actions", self.n_actions)
         if (self.horizon is None) == (self.gamma is None):
             raise ValidationError("give exactly one of horizon= (finite-horizon game) or gamma= (discounted game)")
         if self.horizon is not None:
             self.horizon = check_int("horizon", self.horizon)
-        if self.gamma is not None and not (0.0 <= float(self.gamma) < 1.0):
-            raise ValidationError(f"gamma must be in [0, 1), got {self.gamma!r}")
+        if self.gamma is not None:
+            g = check_positive("gamma", self.gamma, allow_zero=True)
+            if g >= 1.0:
+                raise ValidationError(f"gamma must be in [0, 1), got {self.gamma!r}")
+            self.gamma = g
         if self.mean_field not in ("state", "state_action"):
             raise ValidationError(f"mean_field must be 'state' or 'state_action', got {self.mean_field!r}")
         self.mu0 = self._tensor(self.mu0, "mu0")

@@ -15,9 +15,11 @@ def parse_value(text: str):
         return None
     if low in ("true", "false"):
         return low == "true"
+    if len(text) > 10_000:  # literal_eval of a huge expression exhausts the parser's memory
+        raise ValidationError(f"a --set value is {len(text)} characters long; give a number, a word or a short list")
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return text
 
 

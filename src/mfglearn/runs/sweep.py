@@ -26,6 +26,7 @@ import math
 import os
 from pathlib import Path
 
+from mfglearn._common.checks import check_int
 from mfglearn._common.io import atomic_write_json, atomic_write_text
 from mfglearn.errors import ValidationError, missing_extra
 
@@ -57,11 +58,15 @@ def parse_seeds(text: str | None) -> list[int]:
         return [0]
     try:
         if ".." in text:
-            lo, hi = text.split("..")
-            return list(range(int(lo), int(hi) + 1))
-        return [int(s) for s in text.split(",")]
+            lo, hi = (int(x) for x in text.split(".."))
+            seeds = list(range(lo, hi + 1))
+        else:
+            seeds = [int(s) for s in text.split(",")]
     except ValueError:
         raise ValidationError(f"--seeds must look like 0..4 or 0,3,7; got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise ValidationError(f"--seeds must list non-negative seeds in increasing ranges (e.g. 0..4), got {text!r}")
+    return seeds
 
 
 def _split(config: dict) -> tuple[dict, dict]:
@@ -167,7 +172,8 @@ def sweep(
         raise ValidationError(f"search must be 'grid' or 'optuna', got {search!r}")
     out.mkdir(parents=True, exist_ok=True)
     if search == "optuna":
-        rows = _optuna(game, solver, grid, seed_list, iterations, out, backend, trials or 10)
+        n_trials = 10 if trials is None else check_int("trials", trials)
+        rows = _optuna(game, solver, grid, seed_list, iterations, out, backend, n_trials)
     else:
         keys = list(grid)
         configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())] or [{}]

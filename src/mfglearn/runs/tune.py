@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from mfglearn._common.checks import check_int
 from mfglearn.errors import ValidationError, missing_extra
 
 # MFGLib's ranges (mfglib 0.3.0 ``_init_tuner_instance``) where it has the solver
@@ -144,6 +145,6 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=n_trials, timeout=timeout)
+    study.optimize(objective, n_trials=check_int("n_trials", n_trials), timeout=timeout)
     best = {**study.best_params, **fixed}
     return TuneResult(study, best, float(study.best_value), solver, {n: study.best_trial.user_attrs[n] for n in names})

@@ -15,6 +15,7 @@ import torch
 
 from mfglearn._common.backend import resolve_device, set_threads
 from mfglearn._common.checks import check_positive, check_unit_interval  # noqa: F401 (re-exported)
+from mfglearn._common.memory import require_memory
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow
@@ -36,6 +37,8 @@ class Solver(Algorithm):
         initial_policy: starting policy (default: uniform over legal actions).
         device: where to compute (``"cpu"``, ``"cuda"``, ...); default: the game's device.
         threads: torch intra-op threads (default: ``MFGLEARN_THREADS`` or 1).
+        check_memory: refuse up front a solve whose estimated peak memory exceeds what the device
+            has free (``False`` to try anyway).
     """
 
     name: ClassVar[str] = ""
@@ -50,6 +53,7 @@ class Solver(Algorithm):
         initial_policy: torch.Tensor | None = None,
         device: str | torch.device | None = None,
         threads: int | None = None,
+        check_memory: bool = True,
     ):
         if not isinstance(game, FiniteMFG):
             raise ValidationError(
@@ -66,6 +70,17 @@ class Solver(Algorithm):
         set_threads(threads)
         if device is not None and resolve_device(device) != game.device:
             game = game.with_device(device)
+        if check_memory:
+            # measured: the solvers' peak is about 15 times the policy tensor (Q, best responses, flows, rewards)
+            n = (game.H if game.is_finite_horizon else 1) * game.S * game.A
+            require_memory(
+                15 * n * torch.finfo(game.dtype).bits / 8,
+                f"solving {game.name!r} (S={game.S}, A={game.A}"
+                + (f", H={game.H})" if game.is_finite_horizon else ")"),
+                "make the game smaller (its size or horizon), or pass check_memory=False "
+                "(--set solver.check_memory=false) to try anyway",
+                game.device,
+            )
         super().__init__(game)
         self.policy = check_policy(game, game.uniform_policy() if initial_policy is None else initial_policy).clone()
         self.history = {k: [] for k in HISTORY_KEYS}

@@ -22,13 +22,13 @@ import math
 
 import torch
 
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_int, check_positive
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import flow_from_mu
 from mfglearn.core.value import best_response, freeze
 from mfglearn.errors import ValidationError
-from mfglearn.solvers.base import Solver, check_positive
+from mfglearn.solvers.base import Solver
 from mfglearn.solvers.occupation import (
     adjoint,
     flow_residual,
@@ -100,8 +100,10 @@ class MFOMO(Solver):
         if game.H < 2:
             raise ValidationError("MF-OMO needs at least two time steps")
         self.loss, self.rb_freq, self.optimizer_name = loss, rb_freq, str(optimizer)
-        self.c1, self.c2, self.c3 = float(c1), float(c2), float(c3)
-        self.m1, self.m2, self.m3 = float(m1), float(m2), float(m3)
+        self.c1, self.c2, self.c3 = (
+            check_positive(n, v, allow_zero=True) for n, v in (("c1", c1), ("c2", c2), ("c3", c3))
+        )
+        self.m1, self.m2, self.m3 = (check_positive(n, v) for n, v in (("m1", m1), ("m2", m2), ("m3", m3)))
         self.lr = check_positive("optimizer_lr", optimizer_lr)
         self.parameterize, self.hat_init = bool(parameterize), bool(hat_init)
         self.r_max = reward_bound(game) if r_max is None else check_positive("r_max", r_max)

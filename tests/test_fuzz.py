@@ -1,0 +1,133 @@
+"""Bad input, fuzzed: every public hyperparameter and game parameter either works or raises one mfglearn error.
+
+A table of the reproducers from the robustness audit, then hypothesis over each algorithm's numeric
+hyperparameters (NaN, infinities, negatives, huge values, strings, booleans, None): the only
+acceptable failures are :class:`~mfglearn.errors.MFGError` subclasses with a message, never a
+traceback from deep inside torch, never a silent NaN result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mfglearn
+from mfglearn.errors import MFGError
+from mfglearn.registry import get_algorithm
+from mfglearn.runs import sweep as sw
+
+BAD_GAMES = [
+    ("random", {"gamma": "0.9"}, "gamma must be a number"),
+    ("random", {"n_states": 2.7}, r"n_states must be an integer \(default 4\), got 2.7"),
+    ("random", {"n_states": 0}, "n_states must be a positive integer, got 0"),
+    ("random", {"seed": 1.7}, "seed must be an integer"),
+    ("random", {"seed": -1}, "seed must be a non-negative integer"),
+    ("four_rooms_exploration", {"speed": 0}, "speed must be a finite number > 0"),
+    ("beach_bar_continuous", {"noise_std": math.nan}, "noise_std must be a finite number >= 0"),
+    ("lq", {"horizon": math.inf}, "horizon must be an integer"),
+    ("lq", {"horizon": 0}, "horizon must be a positive integer"),
+    ("congestion", {"max_backlog": "3"}, "max_backlog must be an integer"),
+    ("left_right", {"horizon": "abc"}, r"game 'left_right': horizon must be an integer \(default 2\), got 'abc'"),
+]
+
+
+@pytest.mark.parametrize("gid, params, match", BAD_GAMES)
+def test_bad_game_parameters(gid, params, match):
+    with pytest.raises(MFGError, match=match):
+        mfglearn.make(gid, **params)
+
+
+BAD_HYPERPARAMETERS = [
+    ("left_right", "mf_omo", {"c1": math.nan}, "c1 must be a finite number >= 0"),
+    ("left_right", "mf_omo", {"m2": -1.0}, "m2 must be a finite number > 0"),
+    ("left_right", "mirror_descent", {"learning_rate": True}, "learning_rate must be a number"),
+    ("left_right", "mirror_descent", {"learning_rate": "0.1"}, "learning_rate must be a number"),
+    ("lq", "deda_fp", {"br_iterations": 0}, "br_iterations must be a positive integer"),
+    ("lq", "deda_fp", {"br_iterations": "5"}, "br_iterations must be a positive integer"),
+    ("lq", "deda_fp", {"bc_steps": 0}, "bc_steps must be a positive integer"),
+    ("lq", "deda_fp", {"flow_steps": -1}, "flow_steps must be a positive integer"),
+    ("lq", "deda_fp", {"memory_per_iteration": 1}, "memory_per_iteration must be an integer >= 2"),
+    ("congestion", "mfc_kq", {"mu_resolution": 3000, "policy_resolution": 3}, "needs about .* GiB of memory"),
+    ("congestion", "mfc_kq", {"seed": -1}, "seed must be a non-negative integer"),
+]
+
+
+@pytest.mark.parametrize("gid, solver, hp, match", BAD_HYPERPARAMETERS)
+def test_bad_hyperparameters(gid, solver, hp, match):
+    with pytest.raises(MFGError, match=match):
+        mfglearn.make_algorithm(gid, solver, **hp)
+
+
+def test_a_solve_too_large_for_the_machine_is_refused_up_front(monkeypatch):
+    from mfglearn._common import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device=None: 10_000)
+    game = mfglearn.make("beach_bar")
+    with pytest.raises(MFGError, match=r"needs about .* GiB of memory .* check_memory=False"):
+        mfglearn.make_algorithm(game, "fictitious_play")
+    assert mfglearn.solve(game, "fictitious_play", iterations=1, check_memory=False).iterations == 1
+
+
+def test_bad_sweep_arguments(tmp_path):
+    with pytest.raises(MFGError, match="--seeds must list non-negative seeds"):
+        sw.parse_seeds("4..0")
+    with pytest.raises(MFGError, match="trials must be a positive integer"):
+        sw.sweep("left_right", "fictitious_play", {"solver.damping": [0.5]}, search="optuna", trials=0, out=tmp_path)
+
+
+def test_a_sampler_with_the_wrong_output_is_named():
+    game = mfglearn.make("ad_auction")
+    good = game.sampler
+    game.sampler = lambda m, s, a, gen: tuple(x[:-1] for x in good(m, s, a, gen))
+    with pytest.raises(MFGError, match=r"the sampler of game 'ad_auction' returned next states of shape"):
+        mfglearn.solve(game, "gmf_q", iterations=1, inner_steps=2, n_agents=50)
+
+
+_WEIRD = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.text(max_size=4),
+    st.booleans(),
+    st.none(),
+)
+_TINY_GAMES = {"finite_horizon": ("left_right", {}), "discounted": ("random", {"gamma": 0.8})}
+_NUMERIC = [
+    (name, hp, kind)
+    for name, kind in [
+        ("fixed_point", "finite_horizon"),
+        ("fictitious_play", "finite_horizon"),
+        ("mirror_descent", "finite_horizon"),
+        ("boltzmann_policy_iteration", "finite_horizon"),
+        ("prior_descent", "finite_horizon"),
+        ("mf_trpo", "discounted"),
+        ("gmf_q", "discounted"),
+        ("occupation_measure_inclusion", "finite_horizon"),
+    ]
+    for hp, p in get_algorithm(name).hyperparameter_spec().items()
+    if isinstance(p.default, (int, float)) and not isinstance(p.default, bool) or p.default is None and hp != "device"
+    if hp not in ("initial_policy", "threads", "tol", "zero_tol")  # tolerances: a tiny valid one is just slow
+]
+
+
+@pytest.mark.parametrize("name, hp, kind", _NUMERIC, ids=[f"{n}.{h}" for n, h, _ in _NUMERIC])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=_WEIRD)
+def test_fuzzed_hyperparameters_work_or_raise_one_mfglearn_error(name, hp, kind, value):
+    gid, params = _TINY_GAMES[kind]
+    game = mfglearn.make(gid, **params)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 50:
+        value = type(value)(50)  # a valid but huge budget (1e30 inner steps) is slow, not bad input
+    try:
+        res = mfglearn.solve(game, name, iterations=1, **{hp: value})
+    except MFGError as exc:
+        assert str(exc), "an error must say what is wrong"
+        return
+    except FloatingPointError as exc:  # the one non-MFGError the loop raises: divergence, named as such
+        assert "unstable" in str(exc) or "became" in str(exc)
+        return
+    assert math.isfinite(res.exploitability), f"{name}({hp}={value!r}) returned a silent {res.exploitability}"
+    assert isinstance(res.policy, torch.Tensor) and bool(torch.isfinite(res.policy).all())
