@@ -399,7 +399,7 @@ class MFCDP(_MFCAlgorithm):
         g = float(game.gamma)
         r, idx, lam = self._tables(0)
         if self.V is None:
-            self.V = r.amax(-1) / (1 - g) if g < 1 else r.amax(-1)
+            self._initial_values()
         nxt = (r + g * (lam * self.V[idx]).sum(-1)).amax(-1)
         self._residual = float((nxt - self.V).abs().max())
         self.V = nxt
@@ -412,7 +412,7 @@ class MFCDP(_MFCAlgorithm):
                 f"mfc_dp needs {game.H} iterations (one per time step) on {game.name!r}; it ran {self.iteration}"
             )
         if self.V is None:
-            self._step_zero()
+            self._initial_values()
         V0 = self.V[0] if game.is_finite_horizon else self.V
         grid_value = float((self.interp.matrix(game.mu0.view(1, -1)) @ V0)[0])
         policy = LookaheadPolicy(self.lifted, self.h_net, self.V, self.mu_resolution)
@@ -420,7 +420,8 @@ class MFCDP(_MFCAlgorithm):
         extra = dict(grid_value=grid_value, grid_points=self.grid.shape[0], net_policies=self.h_net.shape[0])
         return self._result(value, policy, extra, stopped)
 
-    def _step_zero(self) -> None:
+    def _initial_values(self) -> None:
+        """Discounted value iteration starts from the best constant reward's value ``max_j r / (1 - gamma)``."""
         r, _, _ = self._tables(0)
         g = float(self.game.gamma)
         self.V = r.amax(-1) / (1 - g) if g < 1 else r.amax(-1)
