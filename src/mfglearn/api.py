@@ -21,6 +21,7 @@ def solve(
     progress: bool = False,
     target_exploitability: float | None = None,
     checkpoint: str | os.PathLike | Checkpoint | None = None,
+    stationary: dict | None = None,
     **hyperparameters,
 ) -> Result:
     """Solve ``game`` (a game object or a registered id) with algorithm ``solver``.
@@ -31,10 +32,14 @@ def solve(
     after each (returning ``False`` stops), a progress bar, a target exploitability, and a
     ``checkpoint`` directory it saves to and resumes from. Extra keyword arguments are the
     algorithm's hyperparameters (e.g. ``learning_rate=0.1`` for ``mirror_descent``).
+    ``stationary`` (discounted games) sets how stationary mean fields are computed, e.g.
+    ``{"max_iter": 50, "tol": 1e-8}`` bounds the mean-field fixed-point search of a
+    mean-field-dependent kernel (:class:`~mfglearn.model.stationary_options.StationaryOptions`).
 
     Returns a :class:`~mfglearn.result.Result` (for mean-field control an ``MFCResult``, for deep
     fictitious play a ``DeepFPResult``: both extend it).
     """
+    game = _with_stationary(game, stationary)
     algo = make_algorithm(game, solver, **hyperparameters)
     return algo.solve(
         iterations,
@@ -52,16 +57,30 @@ def make_algorithm(game, solver: str, **hyperparameters) -> Algorithm:
     return get_algorithm(solver, game).create(game, **hyperparameters)
 
 
-def exploitability(game, policy) -> float:
+def exploitability(game, policy, *, stationary: dict | None = None) -> float:
     """Exploitability of ``policy`` (``(H, S, A)``, or ``(S, A)`` on a discounted game) in ``game`` (an object
-    or a registered id): the best response's gain against the policy's own mean field."""
+    or a registered id): the best response's gain against the policy's own mean field.
+
+    ``stationary`` (discounted games): options of the stationary mean field, as in :func:`solve`."""
     if isinstance(game, str):
         game = make(game)
     if not hasattr(game, "uniform_policy"):
         from mfglearn.errors import ValidationError
 
         raise ValidationError(f"exploitability needs a finite game (FiniteMFG or a game id), got {type(game).__name__}")
-    return _exploitability(game, policy)
+    return _exploitability(_with_stationary(game, stationary), policy)
+
+
+def _with_stationary(game, stationary: dict | None):
+    if stationary is None:
+        return game
+    if isinstance(game, str):
+        game = make(game)
+    if not hasattr(game, "with_stationary") or game.is_finite_horizon:
+        from mfglearn.errors import ValidationError
+
+        raise ValidationError("stationary= applies to discounted finite games (FiniteMFG built with gamma=...)")
+    return game.with_stationary(**stationary)
 
 
 def uniform_policy(game) -> torch.Tensor:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from mfglearn.core.chains import check_distribution_finite, communicating_classes, gth, limit_distribution
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -38,67 +39,119 @@ def chain_matrix(kernel: Kernel, pi: torch.Tensor) -> torch.Tensor:
     return torch.einsum("sa,sat->st", pi, kernel.dense())
 
 
-_GTH_FIXED_POINT_STEPS = 50
-
-
 def stationary_distribution(
-    game: FiniteMFG, pi: torch.Tensor, mu_init: torch.Tensor | None = None, tol: float = 1e-12, max_iter: int = 100_000
+    game: FiniteMFG,
+    pi: torch.Tensor,
+    mu_init: torch.Tensor | None = None,
+    tol: float | None = None,
+    max_iter: int | None = None,
+    start: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Stationary mean field ``mu = mu P_{pi, mu}`` of stationary policy ``pi`` (``(S, A)``) -> ``(S,)``.
 
-    Mean-field-independent kernels with few states: the GTH algorithm (exact and
-    numerically stable even for nearly reducible chains, where a plain linear solve
-    loses all accuracy). Otherwise the lazy iteration ``mu <- (mu + mu P_{pi,mu}) / 2`` (which converges
-    for irreducible chains, periodic ones included) until the l1 change is below ``tol``.
+    Always answers or raises a clear error; never returns NaN or inf.
+
+    * Chains with a unique stationary law (irreducible, or one recurrent class plus transient
+      states): that law, by GTH elimination (exact to round-off, even for probabilities of 1e-300).
+    * Reducible chains with several recurrent classes: the law the population reaches from
+      ``start`` (default: the game's ``stationary.start``, itself ``mu0`` by default), see
+      :func:`~mfglearn.core.chains.limit_distribution`.
+    * Mean-field-dependent kernels: the fixed point ``mu = limit(P_{pi, mu})``, iterated from
+      ``mu_init`` (default: the start) at most ``max_iter`` times (default: the game's
+      ``stationary.max_iter``) to l1 tolerance ``tol``; a search that cycles or stalls raises an
+      error naming the residual and the knobs.
+    * More than ``DENSE_MAX_STATES`` states: the lazy power iteration from ``start`` (no ``S x S``
+      matrix), to tolerance ``tol``.
     """
-    S = game.S
-    if not game.transition_depends_on_mean_field and S <= DENSE_MAX_STATES:
-        mu = gth_stationary(chain_matrix(game.kernel_at(0), pi))
-        if mu is not None:
-            return mu
-    mu = (game.mu0 if mu_init is None else mu_init).clone()
-    if S <= DENSE_MAX_STATES:
-        # mean-field-dependent chain: iterate mu <- stationary(P_{pi, mu}); with weak coupling this
-        # contracts far faster than the lazy power iteration, which remains the fallback
-        for _ in range(_GTH_FIXED_POINT_STEPS):
-            nxt = gth_stationary(chain_matrix(game.kernel_at(0, _mf_input(game, mu, pi)), pi))
-            if nxt is None:
-                break
-            if (nxt - mu).abs().sum() < tol:
-                return nxt
-            mu = nxt
+    opts = game.stationary
+    tol = opts.tol if tol is None else tol
+    start = _start(game, start)
+    if game.S > DENSE_MAX_STATES:
+        return _power(game, pi, start if mu_init is None else mu_init, tol, opts.power_max_iter)
+    if not game.transition_depends_on_mean_field:
+        P = chain_matrix(game.kernel_at(0), pi)
+        return check_distribution_finite(limit_distribution(P, start), "the stationary distribution")
+    return _mean_field_fixed_point(
+        game, pi, start, start if mu_init is None else mu_init, tol, max_iter or opts.max_iter
+    )
+
+
+def _start(game: FiniteMFG, start: torch.Tensor | None) -> torch.Tensor:
+    if start is not None:
+        return start
+    s = game.stationary.start
+    return game.mu0 if isinstance(s, str) else s
+
+
+_CYCLE_MEMORY = 16
+
+
+def _mean_field_fixed_point(game, pi, start, mu, tol: float, max_iter: int) -> torch.Tensor:
+    """``mu = limit(P_{pi, mu}, start)``: Picard iteration, damped by half once it stops contracting
+    (cycling or stalling), then Cesaro-averaged (Krasnoselskii-Mann steps ``1/k``) if that stalls too."""
+    recent: list[torch.Tensor] = []
+    best = float("inf")
+    stalled = 0
+    phase, k = 0, 0  # 0: Picard, 1: damping 1/2, 2: steps 1/k
+    period = None
+    res = float("nan")
+    for _ in range(max_iter):
+        P = chain_matrix(game.kernel_at(0, _mf_input(game, mu, pi)), pi)
+        nxt = check_distribution_finite(limit_distribution(P, start), "the stationary distribution")
+        res = float((nxt - mu).abs().sum())
+        if res < tol:
+            return nxt
+        if phase == 0 and period is None:
+            for lag, old in enumerate(reversed(recent), start=1):
+                if lag > 1 and float((nxt - old).abs().sum()) < tol:
+                    period = lag
+                    break
+            recent = (recent + [nxt])[-_CYCLE_MEMORY:]
+        stalled = 0 if res < best else stalled + 1  # slow but steady contraction is left alone
+        best = min(best, res)
+        if phase < 2 and (period is not None and phase == 0 or stalled >= 10):
+            phase, stalled, best = phase + 1, 0, float("inf")
+        k += phase == 2
+        step = 1.0 if phase == 0 else 0.5 if phase == 1 else 1.0 / (k + 1)
+        mu = nxt if step == 1.0 else mu + step * (nxt - mu)
+    cause = f"it cycles with period {period}" if period else f"the residual stalls at {res:.3g} (best {best:.3g})"
+    raise ValidationError(
+        f"the stationary mean field of this policy was not found in {max_iter} fixed-point iterations (tol={tol:g}): "
+        f"{cause}. The transition depends on the mean field, possibly discontinuously, so mu = stationary(P_(pi,mu)) "
+        "may have no exact solution. Loosen or extend the search with game.with_stationary(tol=..., max_iter=...) "
+        "(or stationary={'tol': ..., 'max_iter': ...} in solve/exploitability), or use Bench-MFG's finite-step "
+        "convention (mfglearn.games.benchmfg.benchmfg_exploitability)"
+    )
+
+
+def _power(game, pi, mu, tol: float, max_iter: int) -> torch.Tensor:
+    """Large chains: the lazy iteration ``mu <- (mu + mu P_{pi,mu}) / 2`` (converges on periodic chains too)."""
+    mu = mu.clone()
     for _ in range(max_iter):
         k = game.kernel_at(0, _mf_input(game, mu, pi))
         nxt = 0.5 * (mu + k.push(mu.unsqueeze(-1) * pi))
+        if not bool(torch.isfinite(nxt).all()):
+            check_distribution_finite(nxt, "the stationary distribution")
         if (nxt - mu).abs().sum() < tol:
             return nxt
         mu = nxt
     raise ValidationError(
-        f"stationary distribution did not converge in {max_iter} iterations (tol={tol}); "
-        "the induced chain may not be ergodic or the mean-field coupling too strong"
+        f"the stationary distribution did not converge in {max_iter} power iterations (tol={tol:g}) on "
+        f"{game.S} states; raise game.with_stationary(power_max_iter=...) or loosen tol"
     )
 
 
 def gth_stationary(P: torch.Tensor) -> torch.Tensor | None:
-    """Stationary distribution of a row-stochastic ``(S, S)`` matrix by Grassmann-Taksar-Heyman reduction.
+    """Unique stationary distribution of a row-stochastic ``(S, S)`` matrix by GTH elimination.
 
-    Subtraction-free, hence accurate to round-off even when the chain mixes very
-    slowly. ``O(S^3)`` work in ``S`` vectorised steps. Returns ``None`` when the chain
-    is reducible (several recurrent classes: no unique stationary distribution).
+    Returns ``None`` when the chain's stationary law is not unique (several recurrent classes)
+    or elimination met a zero pivot; :func:`~mfglearn.core.chains.limit_distribution` always answers.
     """
-    A = P.clone()
-    S = A.shape[0]
-    for k in range(S - 1, 0, -1):
-        s = A[k, :k].sum()
-        if s <= 0:
-            return None
-        A[:k, k] /= s
-        A[:k, :k] += torch.outer(A[:k, k], A[k, :k])
-    mu = torch.zeros(S, dtype=P.dtype, device=P.device)
-    mu[0] = 1.0
-    for k in range(1, S):
-        mu[k] = mu[:k] @ A[:k, k]
-    return mu / mu.sum()
+    mu, ok = gth(P)
+    if ok:
+        return mu
+    labels, closed = communicating_classes(P)
+    return limit_distribution(P, torch.full_like(mu, 1.0 / mu.numel())) if int(closed.sum()) == 1 else None
 
 
 @dataclass

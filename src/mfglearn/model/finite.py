@@ -31,6 +31,7 @@ from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
 from mfglearn._common.checks import check_int, check_positive
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.model.kernels import Kernel, as_kernel
+from mfglearn.model.stationary_options import StationaryOptions
 
 RewardSpec = torch.Tensor | Callable[[int, torch.Tensor], torch.Tensor]
 TransitionSpec = Any  # Kernel | Tensor | (index, prob) | callable (t, m) -> one of these
@@ -77,6 +78,9 @@ class FiniteMFG:
             entry, the time and the mean field. Tensors are checked once, at construction; callables
             each time they are called (one fused check per call). ``False`` skips the per-call checks
             of a trusted game for speed.
+        stationary: discounted games: how stationary mean fields are computed (a
+            :class:`~mfglearn.model.stationary_options.StationaryOptions` or a dict of its fields:
+            ``start``, ``tol``, ``max_iter``, ``power_max_iter``); see also :meth:`with_stationary`.
     """
 
     n_states: int
@@ -98,9 +102,11 @@ class FiniteMFG:
     dtype: torch.dtype = DEFAULT_DTYPE
     device: str | torch.device | None = None
     validate: bool = True
+    stationary: StationaryOptions | dict | None = None
 
     def __post_init__(self) -> None:
         self.device = resolve_device(self.device)
+        self._set_stationary(self.stationary)
         self.n_states = check_int("n_states", self.n_states)
         self.n_actions = check_int("n_actions", self.n_actions)
         if (self.horizon is None) == (self.gamma is None):
@@ -321,7 +327,33 @@ class FiniteMFG:
             g.legal = self.legal.to(g.device)
         if self._static_kernel is not None:
             g._static_kernel = _kernel_to(self._static_kernel, g.device)
+        if isinstance(self.stationary.start, torch.Tensor):
+            g._set_stationary({**self.stationary.__dict__, "start": self.stationary.start.to(g.device)})
         return g
+
+    def with_stationary(self, **options) -> FiniteMFG:
+        """A copy whose stationary mean fields use ``options`` (fields of :class:`StationaryOptions`).
+
+        E.g. ``game.with_stationary(max_iter=50, tol=1e-8)`` bounds the mean-field fixed-point search of
+        a mean-field-dependent kernel; ``game.with_stationary(start=mu)`` sets where the population starts
+        when a policy's chain is reducible.
+        """
+        import copy
+
+        g = copy.copy(self)
+        current = {f: getattr(self.stationary, f) for f in ("start", "tol", "max_iter", "power_max_iter")}
+        g._set_stationary({**current, **options})
+        return g
+
+    def _set_stationary(self, value) -> None:
+        opts = StationaryOptions.coerce(value)
+        if isinstance(opts.start, torch.Tensor):
+            start = torch.as_tensor(opts.start, dtype=self.dtype, device=self.device)
+            if start.shape != (self.n_states,):
+                raise ShapeError(f"stationary start must have shape ({self.n_states},), got {tuple(start.shape)}")
+            check_distribution(start, "stationary start")
+            opts = StationaryOptions(start, opts.tol, opts.max_iter, opts.power_max_iter)
+        self.stationary = opts
 
     def __repr__(self) -> str:
         time = f"horizon={self.horizon}" if self.is_finite_horizon else f"gamma={self.gamma}"
