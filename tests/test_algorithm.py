@@ -50,6 +50,10 @@ TINY = {
     ("deep_fp_sampled", "continuous"): ("lq", {"horizon": 3}, _DEEP),
     ("deep_fp_average", "continuous"): ("lq", {"horizon": 3}, _DEEP),
     ("fixed_point", "static"): ("meeting", {}, {"tol": 1e-6}),
+    ("benchmfg_omd", "discounted"): ("benchmfg/lasry_lions_chain", {}, {"learning_rate": 0.05}),
+    ("benchmfg_policy_iteration", "discounted"): ("benchmfg/sis_epidemic", {}, {"variant": "smooth"}),
+    ("benchmfg_fixed_point", "discounted"): ("benchmfg/rock_paper_scissors", {}, {}),
+    ("pso", "discounted"): ("benchmfg/contraction_game", {}, {"num_particles": 4}),
 }
 
 
@@ -187,7 +191,7 @@ def test_registry_is_complete_at_import_and_declares_game_kinds():
 
     code = "import mfglearn.registry as r; print(len(r.ALGORITHMS))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 18
+    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 22
     for info in (i for n in mfglearn.list_solvers() for i in mfglearn.algorithm_info(n)):
         assert info["game_kinds"] and info["iteration"] and info["description"], info
 

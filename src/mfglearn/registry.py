@@ -27,6 +27,7 @@ from mfglearn.solvers import (
     OccupationMeasureInclusion,
     PriorDescent,
 )
+from mfglearn.solvers.benchmfg import BenchMFGFixedPoint, BenchMFGMirrorDescent, BenchMFGPolicyIteration, ParticleSwarm
 from mfglearn.solvers.static import MeetingFixedPoint
 
 ALGORITHMS: dict[str, list[type[Algorithm]]] = {}
@@ -64,6 +65,10 @@ for _cls in (
     DeepFPSampled,
     DeepFPAverage,
     MeetingFixedPoint,
+    BenchMFGMirrorDescent,
+    BenchMFGPolicyIteration,
+    BenchMFGFixedPoint,
+    ParticleSwarm,
 ):
     register_algorithm(_cls)
 

@@ -119,7 +119,11 @@ def test_kernels_agree_with_dense_and_are_adjoint():
         assert torch.allclose(P.sum(-1), torch.ones(S, A, dtype=torch.float64))
 
 
-SMALL = {"large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3)}
+SMALL = {
+    "large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3),
+    # quantised MF-Garnet kernels jump with the mean field (no exact fixed point); its continuous version has one
+    "benchmfg/mf_garnet": dict(n_states=12, quantize=False),
+}
 
 
 @pytest.mark.parametrize("gid", mfglearn.list_games())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting
+from mfglearn.games.peers import benchmfg as benchmfg_envs
 from mfglearn.games.peers import mfglib as mfglib_envs
 from mfglearn.games.peers import openspiel
 from mfglearn.games.presets import PRESETS, Preset
@@ -85,6 +86,8 @@ for _id, _fn in [
     register_game(_id, _fn, kind=_KINDS.get(_id, "finite_horizon"))
 for _id, _fn in mfglib_envs.ENVS.items():
     register_game(_id, _fn)
+for _id, _fn in benchmfg_envs.ENVS.items():
+    register_game(_id, _fn, kind="discounted")
 
 
 FAMILIES: dict[str, Callable] = {"openspiel.crowd_modelling_2d": openspiel.crowd_modelling_2d}

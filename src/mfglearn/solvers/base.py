@@ -64,7 +64,7 @@ class Solver(Algorithm):
             if game.kind == "discounted":
                 raise ValidationError(
                     f"solver {self.name!r} works on finite-horizon games; {game.name!r} is discounted. "
-                    "Use 'mf_trpo', 'fictitious_play' or 'mirror_descent' for discounted games"
+                    "mfglearn.list_solvers('discounted') lists the solvers for discounted games"
                 )
             require_discounted(self.name, game)
         set_threads(threads)

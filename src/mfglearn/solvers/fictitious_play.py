@@ -35,7 +35,10 @@ class FictitiousPlay(Solver):
     Each iteration computes a best response ``BR_k`` to the mean field of the
     average policy ``pi_k``, then averages *populations*:
     ``mu^{pi_{k+1}} = (1 - w_k) mu^{pi_k} + w_k mu^{BR_k}`` by mixing the two
-    policies state by state with weights proportional to their mass.
+    policies state by state with weights proportional to their mass. That identity (the mixed
+    policy's population is the mixture of the populations) holds when the transition does not
+    depend on the mean field; with a mean-field-dependent kernel the mixed policy is still the
+    update, but its population is recomputed rather than mixed.
     ``w_k = 1/(k+1)`` (k = 1, 2, ...) from the uniform policy unless ``damping`` is set.
     On discounted games the same scheme runs on stationary policies and mean fields.
 

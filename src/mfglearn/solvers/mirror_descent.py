@@ -14,13 +14,15 @@ class MirrorDescent(Solver):
     """Online mirror descent (Perolat et al. 2022), textbook form.
 
     ``y_{k+1} = y_k + learning_rate * Q^{pi_k}_{mu^{pi_k}}``, ``pi_{k+1} = softmax(y_{k+1})``,
-    from ``y_0 = 0`` (the uniform policy). Equal to OpenSpiel's
+    from ``y_0 = log(pi_0)`` (the initial policy's logits: ``0`` up to a constant for the default
+    uniform policy). Bench-MFG's variant (a temperature, ``y_0 = 0`` whatever ``pi_0``) is
+    ``benchmfg_omd``. Equal to OpenSpiel's
     ``MunchausenMirrorDescent``; OpenSpiel's ``MirrorDescent`` differs from the 4th
     digit because it updates its cumulative table while evaluating. On discounted
     games ``Q`` is the stationary policy's discounted Q against its stationary mean field.
 
     Args:
-        game: a finite-horizon game.
+        game: a finite-horizon or discounted game.
         learning_rate: step size (> 0).
     """
 
