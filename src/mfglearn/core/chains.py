@@ -74,37 +74,17 @@ def gth(P: torch.Tensor) -> tuple[torch.Tensor, bool]:
     return torch.from_numpy(mu).to(P.device), ok
 
 
-_CLOSURE_MAX_STATES = 256  # above this, scipy's linear-time strongly-connected components win
-
-
-def _reachability(adj: np.ndarray) -> np.ndarray:
-    """``R[i, j]``: ``j`` can be reached from ``i`` (in zero or more steps), by repeated squaring."""
-    R = (adj | np.eye(adj.shape[0], dtype=bool)).astype(np.float32)
-    for _ in range(max(1, int(np.ceil(np.log2(max(adj.shape[0], 2)))))):
-        R2 = (R @ R > 0).astype(np.float32)
-        if np.array_equal(R2, R):
-            break
-        R = R2
-    return R > 0
-
-
 def communicating_classes(P: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Communicating classes of ``P`` ``(S, S)``: ``(labels (S,), closed (n_classes,))``.
 
     ``labels[s]`` is the class of state ``s`` (classes numbered ``0..n-1``); ``closed[c]`` is
     True for a recurrent (closed) class, one the chain never leaves.
     """
-    adj = (P > 0).cpu().numpy()
-    if adj.shape[0] <= _CLOSURE_MAX_STATES:
-        R = _reachability(adj)
-        mutual = R & R.T
-        _, labels = np.unique(mutual.argmax(1), return_inverse=True)  # first state of each class names it
-        n = int(labels.max()) + 1
-    else:
-        from scipy.sparse import csr_matrix
-        from scipy.sparse.csgraph import connected_components
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
-        n, labels = connected_components(csr_matrix(adj), directed=True, connection="strong")
+    adj = (P > 0).cpu().numpy()
+    n, labels = connected_components(csr_matrix(adj), directed=True, connection="strong")
     i, j = np.nonzero(adj)
     leaving = labels[i] != labels[j]
     closed = np.ones(n, dtype=bool)
@@ -138,13 +118,17 @@ def _reducible_limit(P: np.ndarray, start: np.ndarray, P_t: torch.Tensor) -> np.
         # mass absorbed into each recurrent state (I - P_TT is a nonsingular M-matrix: the chain leaves T)
         P_T = P[transient]
         P_TT = P_T[:, transient]
-        x = np.linalg.solve((np.eye(P_TT.shape[0]) - P_TT).T, start[transient])
+        # torch's solver: its thread count is the library's (NumPy's BLAS would start its own threads)
+        eye = torch.eye(P_TT.shape[0], dtype=torch.float64)
+        x = torch.linalg.solve((eye - torch.from_numpy(P_TT)).T, torch.from_numpy(start[transient])).numpy()
         mass = np.where(recurrent, start + np.clip(x, 0, None) @ P_T, 0.0)
     out = np.zeros_like(start)
     for c in np.nonzero(closed)[0]:
         idx = labels == c
         m = mass[idx].sum()
-        if m > 0:
+        if m > 0 and idx.sum() == 1:
+            out[idx] = m  # an absorbing state
+        elif m > 0:
             sub = P[np.ix_(idx, idx)]
             pi_c, _ = _gth_np(sub / sub.sum(-1, keepdims=True))
             out[idx] = m * pi_c

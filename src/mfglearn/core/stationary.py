@@ -95,7 +95,8 @@ def _mean_field_fixed_point(game, pi, start, mu, tol: float, max_iter: int) -> t
     phase, k = 0, 0  # 0: Picard, 1: damping 1/2, 2: steps 1/k
     period = None
     res = float("nan")
-    for _ in range(max_iter):
+    it = 0
+    for it in range(max_iter):  # noqa: B007 (reported in the error)
         P = chain_matrix(game.kernel_at(0, _mf_input(game, mu, pi)), pi)
         nxt = check_distribution_finite(limit_distribution(P, start), "the stationary distribution")
         res = float((nxt - mu).abs().sum())
@@ -111,16 +112,18 @@ def _mean_field_fixed_point(game, pi, start, mu, tol: float, max_iter: int) -> t
         best = min(best, res)
         if phase < 2 and (period is not None and phase == 0 or stalled >= 10):
             phase, stalled, best = phase + 1, 0, float("inf")
+        elif phase == 2 and stalled >= 50:
+            break  # averaging makes no progress either: no fixed point within reach, say so now
         k += phase == 2
         step = 1.0 if phase == 0 else 0.5 if phase == 1 else 1.0 / (k + 1)
         mu = nxt if step == 1.0 else mu + step * (nxt - mu)
     cause = f"it cycles with period {period}" if period else f"the residual stalls at {res:.3g} (best {best:.3g})"
     raise ValidationError(
-        f"the stationary mean field of this policy was not found in {max_iter} fixed-point iterations (tol={tol:g}): "
+        f"the stationary mean field of this policy was not found in {it + 1} fixed-point iterations (tol={tol:g}): "
         f"{cause}. The transition depends on the mean field, possibly discontinuously, so mu = stationary(P_(pi,mu)) "
         "may have no exact solution. Loosen or extend the search with game.with_stationary(tol=..., max_iter=...) "
         "(or stationary={'tol': ..., 'max_iter': ...} in solve/exploitability), or use Bench-MFG's finite-step "
-        "convention (mfglearn.games.benchmfg.benchmfg_exploitability)"
+        "convention (mfglearn.core.finite_step.finite_step_exploitability; solvers benchmfg_*)"
     )
 
 

@@ -179,7 +179,8 @@ class FiniteMFG:
             return self._static_kernel
         k = as_kernel(self.transition(t, m), self.n_states)
         if self.validate:
-            k.check(f"transition(t={t}, m) of game {self.name!r} (mean field: {_summary(m)})")
+            # the name is built only for an error message: the mean field's summary costs host syncs
+            k.check(lambda: f"transition(t={t}, m) of game {self.name!r} (mean field: {_summary(m)})")
         return k
 
     def reward_at(self, t: int, m: torch.Tensor | None = None) -> torch.Tensor:

@@ -60,20 +60,33 @@ class Kernel:
         mat = torch.sparse_coo_tensor(torch.stack([rows.reshape(-1), sp.index.reshape(-1)]), vals.reshape(-1), (S, S))
         return mat.coalesce()
 
-    def check(self, name: str = "transition") -> None:
-        """Raise :class:`ValidationError` if any row is not a probability distribution."""
+    def check(self, name="transition") -> None:
+        """Raise :class:`ValidationError` if any row is not a probability distribution (``name``: a string, or a
+        callable building it, used in the message)."""
         sp = self.to_sparse()
         _check_index_prob(sp.index, sp.prob, self.n_states, name, "[s, a, b]")
 
 
-def _check_index_prob(index: torch.Tensor, prob: torch.Tensor, n_states: int, name: str, axes: str) -> None:
-    if index.shape != prob.shape:
+def _check_index_prob(index: torch.Tensor | None, prob: torch.Tensor, n_states: int, name, axes: str) -> None:
+    """Raise a clear error unless ``prob`` (with successor ``index``; ``None`` for dense rows) is a kernel.
+
+    ``name`` is a string or a callable returning one (built only when there is an error to report).
+    """
+    if index is not None and index.shape != prob.shape:
+        name = name() if callable(name) else name
         raise ShapeError(
             f"{name}: index shape {tuple(index.shape)} and prob shape {tuple(prob.shape)} differ; "
             "give one successor index per probability"
         )
     if not torch.is_floating_point(prob):
         raise ValidationError(f"{name}: probabilities must be a floating tensor, got {prob.dtype}")
+    # one fused test and one host sync on the common, valid path; the detailed checks below name the entry
+    ok = torch.isfinite(prob).all() & (prob >= -_TOL).all() & ((prob.sum(-1) - 1).abs() <= _TOL).all()
+    if index is not None and index.numel():
+        ok = ok & (index >= 0).all() & (index < n_states).all()
+    if bool(ok):
+        return
+    name = name() if callable(name) else name
     bad = ~torch.isfinite(prob)
     if bad.any():
         pos = tuple(int(i) for i in bad.nonzero()[0])
@@ -84,7 +97,7 @@ def _check_index_prob(index: torch.Tensor, prob: torch.Tensor, n_states: int, na
         raise ValidationError(
             f"{name}: probability{axes}={pos} is {prob[pos].item():.3g} < 0; probabilities must be >= 0"
         )
-    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= n_states):
+    if index is not None and index.numel() and (int(index.min()) < 0 or int(index.max()) >= n_states):
         bad_i = ((index < 0) | (index >= n_states)).nonzero()[0]
         pos = tuple(int(i) for i in bad_i)
         raise ValidationError(f"{name}: successor index{axes}={pos} is {int(index[pos])}, outside 0..{n_states - 1}")
@@ -179,7 +192,8 @@ class ComposedKernel(Kernel):
     def to_sparse(self) -> SparseKernel:
         return SparseKernel(self.noise_index[self.move], self.noise_prob[self.move], self.n_states)
 
-    def check(self, name: str = "transition") -> None:
+    def check(self, name="transition") -> None:
+        name = name() if callable(name) else name
         if int(self.move.min()) < 0 or int(self.move.max()) >= self.n_states:
             bad = ((self.move < 0) | (self.move >= self.n_states)).nonzero()[0]
             pos = tuple(int(i) for i in bad)
@@ -211,10 +225,8 @@ class DenseKernel(Kernel):
         idx = torch.arange(S, device=self.P.device).expand(S, A, S)
         return SparseKernel(idx, self.P, S)
 
-    def check(self, name: str = "transition") -> None:
-        S = self.n_states
-        idx = torch.arange(S, device=self.P.device).expand(S, self.n_actions, S)
-        _check_index_prob(idx, self.P, S, name, "[s, a, s']")
+    def check(self, name="transition") -> None:
+        _check_index_prob(None, self.P, self.n_states, name, "[s, a, s']")
 
 
 def as_kernel(obj, n_states: int | None = None) -> Kernel:

@@ -246,6 +246,9 @@ class BenchMFGFixedPoint(_FiniteStepSolver):
     Args:
         schedule: ``"pure"``, ``"damped"`` or ``"fictitious_play"`` (default, as Bench-MFG's config).
         damping: the ``damped`` weight, in ``(0, 1]`` (default 0.2).
+        best_response: ``None`` for the exact (finite-step) best response, or a callable
+            ``br(game, mean_field) -> (S, A)`` policy, e.g. a deep RL learner
+            (:class:`~mfglearn.population.rl_best_response.SB3BestResponse`, Bench-MFG's PPO / DQN).
     """
 
     name = "benchmfg_fixed_point"
@@ -253,9 +256,15 @@ class BenchMFGFixedPoint(_FiniteStepSolver):
     iteration_unit = "one best response, mean-field steps and a finite-step evaluation"
     _tensors = ("policy", "mu", "num", "den")
 
-    def __init__(self, game, schedule: str = "fictitious_play", damping: float = 0.2, **kw):
+    def __init__(self, game, schedule: str = "fictitious_play", damping: float = 0.2, best_response=None, **kw):
         self.schedule = check_choice("schedule", schedule, ("pure", "damped", "fictitious_play"))
         self.damping = check_unit_interval("damping", damping)
+        if best_response is not None and not callable(best_response):
+            raise ValidationError(
+                f"best_response must be None (exact) or a callable br(game, mean_field) -> (S, A) policy, "
+                f"got {best_response!r}"
+            )
+        self.best_response = best_response
         self.num: torch.Tensor | None = None  # fictitious play: sum_i mu_br_i[:, None] * br_i
         self.den: torch.Tensor | None = None
         super().__init__(game, **kw)
@@ -265,7 +274,9 @@ class BenchMFGFixedPoint(_FiniteStepSolver):
         return mu / mu.sum()
 
     def _hp(self) -> dict:
-        return {"schedule": self.schedule, "damping": self.damping}
+        br = self.best_response
+        name = "exact" if br is None else (br.config() if hasattr(br, "config") else repr(br))
+        return {"schedule": self.schedule, "damping": self.damping, "best_response": name}
 
     def _reported_policy(self) -> torch.Tensor:
         if self.schedule != "fictitious_play" or self.num is None:
@@ -275,7 +286,10 @@ class BenchMFGFixedPoint(_FiniteStepSolver):
 
     def _step(self) -> dict:
         k = self.iteration + 1
-        _, _, br = optimal_backups(self.game, self.mu, self.conv.horizon - 1, self.policy)
+        if self.best_response is None:
+            _, _, br = optimal_backups(self.game, self.mu, self.conv.horizon - 1, self.policy)
+        else:
+            br = check_policy(self.game, self.best_response(self.game, self.mu))
         mu_br = transition_steps(self.game, br, self.mu, self.conv.mean_field_steps)
         mu_br = mu_br / mu_br.sum()
         if self.schedule == "fictitious_play":

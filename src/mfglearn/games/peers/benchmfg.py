@@ -74,12 +74,16 @@ def _noise_kernel(next_state: torch.Tensor, noise_prob: torch.Tensor) -> SparseK
     return SparseKernel(next_state, noise_prob.expand(next_state.shape).clone())
 
 
-def _quantized(p: torch.Tensor, n: int | None) -> torch.Tensor:
+def _quantized(p: torch.Tensor, n: int | None, rolls: torch.Tensor | None = None) -> torch.Tensor:
     """Bench-MFG's probability of an event of probability ``p``: the share of the ``n`` noises ``(k + 1/2)/n < p``."""
     if n is None:
         return p.clamp(0.0, 1.0)
-    rolls = (torch.arange(n, dtype=F64) + 0.5) / n
+    rolls = _rolls(n) if rolls is None else rolls
     return (rolls < p.unsqueeze(-1)).sum(-1).to(F64) / n
+
+
+def _rolls(n: int) -> torch.Tensor:
+    return (torch.arange(n, dtype=F64) + 0.5) / n
 
 
 def _game(S, A, mu0, reward, transition, gamma, name, params, layout=None) -> FiniteMFG:
@@ -210,7 +214,7 @@ def rock_paper_scissors(gamma: float = GAMMA, mu0="uniform") -> FiniteMFG:
     nxt = torch.arange(3).view(1, 3).expand(3, 3)
 
     def reward(t, mu):
-        return (M @ mu).unsqueeze(-1).expand(3, 3)
+        return (mu @ M.T).unsqueeze(-1).expand(*mu.shape, 3)
 
     return _game(
         3, 3, mu0, reward, SparseKernel.deterministic(nxt), gamma, "benchmfg/rock_paper_scissors", dict(gamma=gamma)
@@ -236,15 +240,13 @@ def sis_epidemic(
     levels = torch.as_tensor(np.linspace(0, 1, A), dtype=F64)  # numpy's grid, bit for bit
     r = torch.stack([levels, levels - cost_infection])
     recover = _quantized(torch.tensor(nu, dtype=F64), quantize)
+    rolls = None if quantize is None else _rolls(quantize)
+    bl = beta * levels
+    infected = torch.stack([recover, 1 - recover]).expand(1, A, 2)
 
     def transition(t, mu):
-        p_inf = _quantized((beta * levels * mu[1]).clamp(0.0, 1.0), quantize)  # (A,)
-        k = torch.empty(2, A, 2, dtype=F64)
-        k[0, :, 1] = p_inf
-        k[0, :, 0] = 1 - p_inf
-        k[1, :, 0] = recover
-        k[1, :, 1] = 1 - recover
-        return k
+        p_inf = _quantized((bl * mu[1]).clamp(0.0, 1.0), quantize, rolls)  # (A,)
+        return torch.cat([torch.stack([1 - p_inf, p_inf], -1).unsqueeze(0), infected])
 
     params = dict(n_actions=A, beta=beta, nu=nu, cost_infection=cost_infection, quantize=quantize, gamma=gamma)
     return _game(2, A, mu0, r, transition, gamma, "benchmfg/sis_epidemic", params)
@@ -289,11 +291,12 @@ def kinetic_congestion(
     at_target = (torch.arange(S) == int(target_state)).to(F64)
     r = -(1 - at_target).view(S, 1) - movement_cost * torch.tensor([1.0, 1, 1, 1, 0], dtype=F64)
     thr = float(capacity_threshold)
+    rolls = None if quantize is None else _rolls(quantize)
 
     def transition(t, mu):
         d = mu[dest]
         reject = torch.where(d >= thr, torch.ones_like(d), (d / thr).clamp(max=1.0))
-        ok = torch.where(moving, _quantized(1.0 - reject, quantize), torch.ones_like(d))
+        ok = torch.where(moving, _quantized(1.0 - reject, quantize, rolls), torch.ones_like(d))
         return SparseKernel(index, torch.stack([ok, 1 - ok], -1))
 
     params = dict(
@@ -352,7 +355,7 @@ def four_rooms_obstacles(
     kernel = _noise_kernel(nxt, _noise_prob(noise, 5, "noise"))
 
     def reward(t, mu):
-        return (-alpha * torch.log(mu.clamp_min(epsilon))).unsqueeze(-1).expand(S, 5)
+        return (-alpha * torch.log(mu.clamp_min(epsilon))).unsqueeze(-1).expand(*mu.shape, 5)
 
     params = dict(alpha=alpha, epsilon=epsilon, doors=tuple(map(tuple, doors)), noise=tuple(noise), gamma=gamma)
     return _game(
@@ -391,7 +394,7 @@ def mf_garnet(
     ``R0 (cr + rho_r [M mu]_s)``, ``M`` symmetric (``potential``) or skew (``cyclic``). Drawn with
     numpy's ``default_rng(seed)`` in Bench-MFG's order, so a seed gives Bench-MFG's game. The
     kernel is sampled on ``n_noises`` points by inverse CDF (``quantize=False``: exact ``p``). Memory:
-    the coupling tensor ``C`` is ``S^3 A`` float32 (24 MB at the default size, 1.5 GB at ``S = 400``).
+    the coupling tensor ``C`` is ``S^3 A`` float64 (48 MB at the default size, 384 MB at ``S = 200``).
     """
     S, A = check_int("n_states", n_states, 2), check_int("n_actions", n_actions)
     N = check_int("n_noises", n_noises, 2)
@@ -419,7 +422,8 @@ def mf_garnet(
     for s in range(S):
         for a in range(A):
             P0[s, a][support[s, a]] += prob[s, a]
-    C = torch.from_numpy(rng.normal(size=(S, A, S, S)).astype(np.float32))
+    # Bench-MFG keeps C in float32 and multiplies it with a float64 mean field: the same values, held in float64
+    C = torch.from_numpy(rng.normal(size=(S, A, S, S)).astype(np.float32).astype(np.float64))
     R0 = torch.from_numpy(rng.normal(loc=0.0, scale=reward_scale, size=(S, A)).astype(float))
     M = rng.normal(size=(S, S)).astype(float)
     M = torch.from_numpy(0.5 * (M + M.T) if game_type == "potential" else 0.5 * (M - M.T))
@@ -427,14 +431,14 @@ def mf_garnet(
     u = (torch.arange(N, dtype=F64) + 0.5) / float(N)
 
     def _norm(mu):
-        return mu / mu.sum().clamp_min(eps)
+        return mu / mu.sum(-1, keepdim=True).clamp_min(eps)
 
     def reward(t, mu):
-        inter = (M @ _norm(mu)).unsqueeze(-1)
+        inter = (_norm(mu) @ M.T).unsqueeze(-1)
         return cr * R0 + rho_r * inter if reward_structure == "additive" else R0 * (cr + rho_r * inter)
 
     def transition(t, mu):
-        g = torch.einsum("sapq,q->sap", C.to(F64), _norm(mu))
+        g = (C.view(S * A * S, S) @ _norm(mu)).view(S, A, S)
         if dynamics_structure == "additive":
             inten = (cp * P0 + rho_p * g).clamp_min(0.0)
         else:
