@@ -1,12 +1,15 @@
 """Gymnasium and PettingZoo adapters (``pip install 'mfglearn[envs]'``).
 
 * :func:`best_response_env`: the representative agent's MDP against a fixed
-  mean-field flow, as a Gymnasium ``Env`` (plug any single-agent RL library in to
-  learn a best response).
+  mean-field flow (finite horizon) or stationary mean field (discounted games), as a
+  Gymnasium ``Env`` (plug any single-agent RL library in to learn a best response).
 * :func:`nplayer_env`: the ``N``-player game as a PettingZoo ``ParallelEnv``; each
   agent's reward uses the population's empirical distribution.
 
-Observations are ``[state, t]`` (``MultiDiscrete([S, H + 1])``); actions are
+Finite horizon: observations are ``[state, t]`` (``MultiDiscrete([S, H + 1])``).
+Discounted: observations are the state (``Discrete(S)``), episodes start from the
+mean field (mfglearn's objective ``J(pi, mu) = mu . V``) and are truncated after
+``episode_length`` steps; the learner discounts with ``game.gamma``. Actions are
 ``Discrete(A)``. In games with a legal-action mask an illegal action is replaced
 by the state's first legal action (``info["action_mask"]`` lists the legal ones).
 """
@@ -41,16 +44,32 @@ def _legalise(game: FiniteMFG, states: np.ndarray, actions: np.ndarray) -> np.nd
     return np.where(ok, actions, first[states])
 
 
-def best_response_env(game: FiniteMFG, policy: torch.Tensor | None = None, mean_field: torch.Tensor | None = None):
+def best_response_env(
+    game: FiniteMFG,
+    policy: torch.Tensor | None = None,
+    mean_field: torch.Tensor | None = None,
+    *,
+    episode_length: int | None = None,
+    reset_uniform_eps: float = 0.0,
+):
     """A Gymnasium env: one agent against the flow of ``policy`` (default uniform) or a given ``mean_field``.
 
     Args:
-        game: a finite-horizon game.
-        policy: ``(H, S, A)`` population policy whose flow the agent faces.
-        mean_field: ``(H+1, S)`` flow to face instead (state mean-field games only).
+        game: a finite-horizon or discounted game.
+        policy: population policy whose mean field the agent faces: ``(H, S, A)`` (its flow) or, on a
+            discounted game, ``(S, A)`` (its stationary mean field).
+        mean_field: the mean field to face instead: an ``(H+1, S)`` flow, or ``(S,)`` on a discounted game
+            (state mean-field games only).
+        episode_length: discounted games: steps before an episode is truncated (default
+            ``ceil(10 / (1 - gamma))``, where the discount has shrunk the tail below ``e^-10``).
+        reset_uniform_eps: discounted games: start an episode from the uniform distribution with this
+            probability instead of the mean field (exploration, as Bench-MFG's ``FixedMeanFieldEnv``).
     """
     gym = _need("gymnasium")
     from gymnasium import spaces
+
+    if isinstance(game, FiniteMFG) and not game.is_finite_horizon:
+        return _discounted_env(gym, spaces, game, policy, mean_field, episode_length, reset_uniform_eps)
 
     from mfglearn.core.flow import flow_from_mu, mean_field_flow
     from mfglearn.core.policy import check_policy
@@ -107,6 +126,67 @@ def best_response_env(game: FiniteMFG, policy: torch.Tensor | None = None, mean_
             return self._obs(), r, done, False, self._info()
 
     return MeanFieldBestResponseEnv()
+
+
+def _discounted_env(gym, spaces, game, policy, mean_field, episode_length, reset_uniform_eps):
+    import math
+
+    from mfglearn._common.checks import check_int, check_unit_interval
+    from mfglearn.core.policy import check_policy
+    from mfglearn.core.stationary import freeze_stationary, stationary_distribution
+
+    pi = check_policy(game, game.uniform_policy() if policy is None else policy)
+    if mean_field is not None:
+        mu = torch.as_tensor(mean_field, dtype=game.dtype, device=game.device)
+        if mu.shape != (game.S,):
+            raise ValidationError(f"mean_field must be an ({game.S},) stationary distribution, got {tuple(mu.shape)}")
+    else:
+        mu = stationary_distribution(game, pi)
+    mdp = freeze_stationary(game, mu, pi)
+    sp = mdp.kernel.to_sparse()
+    rewards = mdp.reward.cpu().numpy()
+    cdf = np.cumsum(sp.prob.cpu().numpy(), -1)
+    index = sp.index.cpu().numpy()
+    S, A = game.S, game.A
+    eps = check_unit_interval("reset_uniform_eps", reset_uniform_eps, closed_low=True)
+    start = (1 - eps) * mu.cpu().numpy() + eps / S
+    start = start / start.sum()
+    length = check_int("episode_length", episode_length) if episode_length is not None else None
+    length = length or int(math.ceil(10.0 / (1.0 - float(game.gamma))))
+    legal = None if game.legal is None else game.legal.cpu().numpy()
+
+    class StationaryBestResponseEnv(gym.Env):
+        """Representative agent of a discounted ``game`` against a frozen stationary mean field."""
+
+        metadata = {"render_modes": []}
+
+        def __init__(self):
+            self.observation_space = spaces.Discrete(S)
+            self.action_space = spaces.Discrete(A)
+            self.mean_field = mu
+            self.gamma = float(game.gamma)
+            self.episode_length = length
+            self._s, self._n = 0, 0
+
+        def _info(self):
+            return {} if legal is None else {"action_mask": legal[self._s].astype(np.int8)}
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self._s = int(self.np_random.choice(S, p=start))
+            self._n = 0
+            return self._s, self._info()
+
+        def step(self, action):
+            a = int(_legalise(game, np.array([self._s]), np.array([int(action)]))[0])
+            r = float(rewards[self._s, a])
+            u = self.np_random.random()
+            b = min(int((u > cdf[self._s, a]).sum()), cdf.shape[-1] - 1)
+            self._s = int(index[self._s, a, b])
+            self._n += 1
+            return self._s, r, False, self._n >= length, self._info()
+
+    return StationaryBestResponseEnv()
 
 
 def nplayer_env(game: FiniteMFG, n_agents: int):
