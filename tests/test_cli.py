@@ -44,7 +44,7 @@ def test_errors_are_one_line():
     for args, needle in [
         (("solve", "nope"), "unknown game 'nope'"),
         (("solve", "four_rooms", "--set", "game.horizn=3"), "has no parameter 'horizn'"),
-        (("solve", "four_rooms", "--set", "horizon=3"), "must start with 'game.' or 'solver.'"),
+        (("solve", "four_rooms", "--set", "horizon=3"), "must start with 'game.', 'solver.' or 'stationary.'"),
         (
             ("solve", "left_right", "--solver", "mirror_descent", "--set", "solver.learning_rate=-1"),
             "learning_rate must be a finite number > 0",

@@ -22,9 +22,12 @@ def _parse_sets(items: list[str]) -> tuple[dict, dict]:
             raise MFGError(f"--set expects key=value (e.g. game.horizon=20 or solver.learning_rate=0.1), got {item!r}")
         key, val = item.split("=", 1)
         scope, _, name = key.partition(".")
-        if scope not in ("game", "solver") or not name:
-            raise MFGError(f"--set key must start with 'game.' or 'solver.', got {key!r}")
-        (game if scope == "game" else solver)[name] = _parse_value(val)
+        if scope not in ("game", "solver", "stationary") or not name:
+            raise MFGError(f"--set key must start with 'game.', 'solver.' or 'stationary.', got {key!r}")
+        if scope == "stationary":  # discounted games: options of the stationary mean field (tol, max_iter, ...)
+            game.setdefault("stationary", {})[name] = _parse_value(val)
+        else:
+            (game if scope == "game" else solver)[name] = _parse_value(val)
     return game, solver
 
 
@@ -274,7 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("--iterations", type=int, default=None, help="iterations (default: 100)")
     so.add_argument("--config", default=None, metavar="FILE.toml", help="run configuration; --set overrides it")
     so.add_argument(
-        "--set", action="append", metavar="SCOPE.KEY=VALUE", help="game.param=value or solver.param=value (repeatable)"
+        "--set",
+        action="append",
+        metavar="SCOPE.KEY=VALUE",
+        help="game.param=value, solver.param=value or stationary.option=value (repeatable)",
     )
     so.add_argument("--target", type=float, default=None, help="stop at this exploitability")
     so.add_argument("--out", default=None, help="results directory (config, history, tensors, checkpoints)")

@@ -91,3 +91,30 @@ def test_garnet_options_and_bad_parameters():
         mfglearn.make("benchmfg/mf_garnet", n_states=4, branching_factor=5)
     with pytest.raises(mfglearn.ValidationError, match="door"):
         mfglearn.make("benchmfg/four_rooms_obstacles", doors=((20, 5),))
+
+
+def test_stationary_options_through_make_and_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    g = mfglearn.make("benchmfg/kinetic_congestion", stationary={"max_iter": 7, "tol": 1e-3})
+    assert (g.stationary.max_iter, g.stationary.tol) == (7, 1e-3)
+    with pytest.raises(mfglearn.ValidationError, match="not a discounted finite game"):
+        mfglearn.make("beach_bar", stationary={"tol": 1e-3})
+    cmd = [
+        sys.executable,
+        "-m",
+        "mfglearn.cli",
+        "solve",
+        "benchmfg/kinetic_congestion",
+        "--solver",
+        "fictitious_play",
+        "--iterations",
+        "2",
+        "--set",
+        "stationary.max_iter=9",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode != 0 and "in 9 fixed-point iterations" in out.stderr and "Traceback" not in out.stderr

@@ -122,7 +122,8 @@ def _mean_field_fixed_point(game, pi, start, mu, tol: float, max_iter: int) -> t
         f"the stationary mean field of this policy was not found in {it + 1} fixed-point iterations (tol={tol:g}): "
         f"{cause}. The transition depends on the mean field, possibly discontinuously, so mu = stationary(P_(pi,mu)) "
         "may have no exact solution. Loosen or extend the search with game.with_stationary(tol=..., max_iter=...) "
-        "(or stationary={'tol': ..., 'max_iter': ...} in solve/exploitability), or use Bench-MFG's finite-step "
+        "(stationary={'tol': ..., 'max_iter': ...} in solve/exploitability, --set stationary.tol=... on the command "
+        "line), or use Bench-MFG's finite-step "
         "convention (mfglearn.core.finite_step.finite_step_exploitability; solvers benchmfg_*)"
     )
 

@@ -134,8 +134,20 @@ def get_game_spec(game_id: str) -> GameSpec:
 
 
 def make(game_id: str, **params):
-    """Build the registered game ``game_id`` with keyword ``params`` (e.g. ``make("four_rooms", horizon=40)``)."""
+    """Build the registered game ``game_id`` with keyword ``params`` (e.g. ``make("four_rooms", horizon=40)``).
+
+    Every discounted finite game also takes ``stationary={...}``: options of its stationary mean fields
+    (:class:`~mfglearn.model.stationary_options.StationaryOptions`, e.g. ``{"max_iter": 50, "tol": 1e-8}``).
+    """
     spec = get_game_spec(game_id)
+    stationary = params.pop("stationary", None)
+    if stationary is not None:
+        game = make(game_id, **params)
+        if not hasattr(game, "with_stationary") or game.is_finite_horizon:
+            raise ValidationError(f"game {game_id!r} is not a discounted finite game: it takes no stationary options")
+        if not isinstance(stationary, dict):
+            raise ValidationError(f"stationary must be a dict of options, e.g. {{'tol': 1e-8}}; got {stationary!r}")
+        return game.with_stationary(**stationary)
     sig = inspect.signature(spec.make)
     accepts_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
     if not accepts_kw:

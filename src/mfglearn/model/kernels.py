@@ -44,11 +44,18 @@ class Kernel:
         """The same kernel as a :class:`SparseKernel` (``index``/``prob`` of shape ``(S, A, B)``)."""
         raise NotImplementedError
 
+    _DENSE_CACHE_MAX = 1 << 22  # kernels are immutable: small dense tensors are built once and kept
+
     def dense(self) -> torch.Tensor:
-        """The full ``(S, A, S)`` transition tensor. Memory ``S*A*S``: tiny games only."""
+        """The full ``(S, A, S)`` transition tensor. Memory ``S*A*S``: tiny games only (do not modify it)."""
+        cached = self.__dict__.get("_dense")
+        if cached is not None:
+            return cached
         sp = self.to_sparse()
         out = torch.zeros(self.n_states, self.n_actions, self.n_states, dtype=sp.prob.dtype, device=sp.prob.device)
         out.scatter_add_(2, sp.index, sp.prob)
+        if out.numel() <= self._DENSE_CACHE_MAX:
+            self._dense = out
         return out
 
     def policy_matrix(self, pi: torch.Tensor) -> torch.Tensor:
