@@ -139,3 +139,14 @@ def test_stationary_options_are_checked_and_copied():
     g2 = g.with_stationary(start=t([1.0, 0, 0, 0, 0, 0, 0]), max_iter=7)
     assert g2.stationary.max_iter == 7 and g.stationary.max_iter == 1000
     assert g2.with_stationary(tol=1e-6).stationary.start[0] == 1.0
+
+
+def test_a_state_that_leaves_with_probability_1e20_is_still_absorbed_exactly():
+    # 1 - (1 - 1e-20) is 0 in float64: the absorption system must use the exits, not the diagonal
+    eps = 1e-20
+    P = t([[1 - eps, eps / 2, eps / 2], [0, 1.0, 0], [0, 0, 1.0]])
+    torch.testing.assert_close(limit_distribution(P, t([1.0, 0, 0])), t([0, 0.5, 0.5]))
+    P = t([[1 - eps, 3 * eps / 4, eps / 4], [0, 1.0, 0], [0, 0.5, 0.5]])
+    torch.testing.assert_close(limit_distribution(P, t([1.0, 0, 0])), t([0, 1.0, 0]))
+    P = t([[0.5, 0.5 - eps, eps, 0], [0.5, 0.5, 0, 0], [0, 0, 0, 1.0], [0, 0, 1.0, 0]])
+    torch.testing.assert_close(limit_distribution(P, t([1.0, 0, 0, 0])), t([0, 0, 0.5, 0.5]))

@@ -118,3 +118,11 @@ def test_stationary_options_through_make_and_the_command_line(tmp_path):
     ]
     out = subprocess.run(cmd, capture_output=True, text=True)
     assert out.returncode != 0 and "in 9 fixed-point iterations" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_mirror_descent_keeps_going_when_its_policy_leaves_states_with_probability_1e20():
+    # a long mirror-descent run drives probabilities towards 0: states become transient with exits of ~1e-20,
+    # where the absorption system I - P_TT is singular in floating point (it once stopped the run)
+    g = mfglearn.make("benchmfg/four_rooms_obstacles")
+    r = mfglearn.solve(g, "mirror_descent", iterations=50, initial_policy=benchmfg_initial_policy(g, 42))
+    assert all(math.isfinite(x) for x in r.history["exploitability"])

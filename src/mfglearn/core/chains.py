@@ -108,20 +108,36 @@ def limit_distribution(P: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(mu).to(P.device)
 
 
+def _absorbed_mass(P: np.ndarray, start: np.ndarray, transient: np.ndarray) -> np.ndarray:
+    """Where the mass ``start`` ends up once it has left the transient states: ``(S,)``, zero on ``transient``.
+
+    State reduction, GTH's idea applied to absorption: transient states are removed one by one, the mass on
+    the removed state is passed to its exits in proportion, and the other transient states' rows absorb the
+    paths through it. Every step adds non-negative numbers and divides by a sum of exits, never subtracts: a
+    state that leaves with probability 1e-20 is still emptied exactly (``I - P_TT`` would be singular there).
+    """
+    A = P.copy()
+    m = start.copy()
+    alive = np.ones(len(start), dtype=bool)
+    tiny = np.finfo(A.dtype).tiny
+    for k in np.nonzero(transient)[0]:
+        alive[k] = False
+        w = np.where(alive, A[k], 0.0)
+        w /= max(w.sum(), tiny)
+        m += m[k] * w
+        m[k] = 0.0
+        rows = alive & transient
+        if rows.any():
+            A[rows] += np.outer(A[rows, k], w)
+            A[rows, k] = 0.0
+    return m
+
+
 def _reducible_limit(P: np.ndarray, start: np.ndarray, P_t: torch.Tensor) -> np.ndarray:
     labels, closed = communicating_classes(P_t)
     recurrent = closed[labels]
     transient = ~recurrent
-    mass = start.copy()
-    if transient.any():
-        # expected visits to transient states from start: x = start_T (I - P_TT)^{-1}; then x P_T. is the
-        # mass absorbed into each recurrent state (I - P_TT is a nonsingular M-matrix: the chain leaves T)
-        P_T = P[transient]
-        P_TT = P_T[:, transient]
-        # torch's solver: its thread count is the library's (NumPy's BLAS would start its own threads)
-        eye = torch.eye(P_TT.shape[0], dtype=torch.float64)
-        x = torch.linalg.solve((eye - torch.from_numpy(P_TT)).T, torch.from_numpy(start[transient])).numpy()
-        mass = np.where(recurrent, start + np.clip(x, 0, None) @ P_T, 0.0)
+    mass = _absorbed_mass(P, start, transient) if transient.any() else start.copy()
     out = np.zeros_like(start)
     for c in np.nonzero(closed)[0]:
         idx = labels == c

@@ -25,6 +25,7 @@ from mfglearn.algorithm import Algorithm
 from mfglearn.core.finite_step import (
     FiniteStepConvention,
     finite_step_exploitability,
+    finite_step_exploitability_batch,
     finite_step_q,
     optimal_backups,
     policy_backups,
@@ -385,10 +386,7 @@ class ParticleSwarm(_FiniteStepSolver):
         return torch.softmax(logits.view(-1, self.game.S, self.game.A) / self.temperature, -1).to(self.game.dtype)
 
     def _scores(self, x: torch.Tensor) -> torch.Tensor:
-        pis = self._policy(x)
-        return torch.tensor(
-            [finite_step_exploitability(self.game, p, self.mu, self.conv) for p in pis], dtype=torch.float64
-        )
+        return finite_step_exploitability_batch(self.game, self._policy(x), self.mu, self.conv).to(torch.float64)
 
     def _step(self) -> dict:
         n, dim = self.x.shape
