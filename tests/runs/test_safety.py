@@ -174,3 +174,14 @@ def test_zero_iterations_report_the_starting_point():
     res = mfglearn.solve(game, "mirror_descent", iterations=0)
     assert res.iterations == 0 and res.exploitability == mfglearn.exploitability("beach_bar", game.uniform_policy())
     assert res.exploitability > 1
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    from mfglearn._common import io
+
+    p = io.atomic_write_text(tmp_path / "x.json", "{}")
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o666 & ~io._umask()
+    assert not any(tmp_path.glob(".x.json.*"))  # no temporary file left behind

@@ -10,6 +10,7 @@ header. Loading parses JSON and raw tensor bytes only, so a crafted file cannot 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -30,6 +31,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file 0600; a written result gets the permissions the user's umask asks for
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -42,6 +45,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+@functools.cache
+def _umask() -> int:
+    # reading the umask means setting it: done once per process (not per write, which could race with threads)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
