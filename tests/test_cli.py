@@ -54,3 +54,21 @@ def test_errors_are_one_line():
         assert p.returncode == 2
         assert needle in p.stderr and "Traceback" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_a_help_that_does_not_load_torch():
+    import subprocess
+    import sys
+
+    import mfglearn
+
+    out = subprocess.run([sys.executable, "-m", "mfglearn.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"mfglearn {mfglearn.__version__}"
+    code = "import sys, mfglearn.cli; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    # the facade still resolves lazily, submodules included
+    code = "import mfglearn; print(type(mfglearn.make('beach_bar')).__name__, mfglearn.core.stationary.__name__)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == [
+        "FiniteMFG",
+        "mfglearn.core.stationary",
+    ]

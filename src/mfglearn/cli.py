@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mfglearn._common.io import dumps_json
 from mfglearn.errors import MFGError
 from mfglearn.runs.config import parse_value as _parse_value
 
@@ -263,7 +262,10 @@ def _cmd_sweep(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mfglearn import __version__
+
     p = argparse.ArgumentParser(prog="mfglearn", description="Mean-field games: solve, learn, compare.")
+    p.add_argument("--version", action="version", version=f"mfglearn {__version__}")
     p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("games", help="list registered games")
@@ -330,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("run_dir")
     pl.set_defaults(func=_cmd_plot)
     return p
+
+
+def dumps_json(obj) -> str:
+    """JSON for ``--json`` (imported lazily: ``mfglearn --help`` must not load torch)."""
+    from mfglearn._common.io import dumps_json as _dumps
+
+    return _dumps(obj)
 
 
 def main(argv: list[str] | None = None) -> int:
