@@ -72,3 +72,48 @@ def test_version_and_a_help_that_does_not_load_torch():
         "FiniteMFG",
         "mfglearn.core.stationary",
     ]
+
+
+def test_every_subcommand_speaks_json(tmp_path, capsys):
+    # in-process (the subprocess start-up would dominate): each --json prints exactly one JSON document
+    from mfglearn.cli import main
+
+    def as_json(*argv):
+        assert main([*argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    run_dir = str(tmp_path / "run")
+    assert any(g["id"] == "benchmfg/lasry_lions_chain" for g in as_json("games"))
+    assert any(s["name"] == "pso" and "discounted" in s["game_kinds"] for s in as_json("solvers"))
+    assert as_json("solve", "left_right", "--iterations", "3", "--out", run_dir)["iterations"] == 3
+    shown = as_json("show", run_dir)
+    assert shown["finished"] and shown["iterations_done"] == 3 and shown["config"]["game"] == "left_right"
+    assert all(p.endswith(".png") for p in as_json("plot", run_dir)["figures"])
+    cmp = as_json(
+        "compare",
+        "left_right",
+        "--solvers",
+        "fixed_point,mirror_descent",
+        "--iterations",
+        "2",
+        "--out",
+        str(tmp_path / "cmp"),
+    )
+    assert [r["solver"] for r in cmp["results"]] == ["fixed_point", "mirror_descent"] and cmp["figure"]
+    sw = as_json(
+        "sweep",
+        "left_right",
+        "--solver",
+        "mirror_descent",
+        "--grid",
+        "solver.learning_rate=0.1,1",
+        "--iterations",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "sw"),
+    )
+    assert isinstance(sw, dict)
+    tu = as_json("tune", "mirror_descent", "--games", "left_right", "--trials", "2", "--iterations", "2")
+    assert isinstance(tu, dict)

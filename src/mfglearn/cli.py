@@ -33,6 +33,9 @@ def _parse_sets(items: list[str]) -> tuple[dict, dict]:
 def _cmd_games(args) -> int:
     from mfglearn.registry import game_info, list_games
 
+    if args.json:
+        print(dumps_json([{"id": gid, **game_info(gid)} for gid in list_games()]))
+        return 0
     for gid in list_games():
         info = game_info(gid)
         print(f"{gid:42s} {info['kind']:15s} {info['description']}")
@@ -45,6 +48,9 @@ def _cmd_games(args) -> int:
 def _cmd_solvers(args) -> int:
     from mfglearn.registry import algorithm_info, list_algorithms
 
+    if args.json:
+        print(dumps_json([{"name": name, **info} for name in list_algorithms() for info in algorithm_info(name)]))
+        return 0
     for name in list_algorithms():
         for info in algorithm_info(name):
             kinds = ", ".join(info["game_kinds"])
@@ -162,21 +168,29 @@ def _cmd_compare(args) -> int:
         raise MFGError("--solvers needs a comma-separated list, e.g. fictitious_play,mirror_descent")
     for name in names:  # fail before running anything
         mfglearn.get_solver(name, game)
-    histories = {}
-    print(f"{'solver':28s} {'exploitability':>16s} {'value':>14s} {'seconds':>9s}")
+    histories, rows = {}, []
+    say = (lambda *a: None) if args.json else print
+    say(f"{'solver':28s} {'exploitability':>16s} {'value':>14s} {'seconds':>9s}")
     for name in names:
         r = mfglearn.solve(game, name, iterations=args.iterations)
         histories[name] = r.history
-        print(f"{name:28s} {r.exploitability:16.6e} {r.value:14.6g} {r.seconds:9.3f}")
+        rows.append({"solver": name, "exploitability": r.exploitability, "value": r.value, "seconds": r.seconds})
+        say(f"{name:28s} {r.exploitability:16.6e} {r.value:14.6g} {r.seconds:9.3f}")
     out = Path(args.out or f"compare-{game.name.replace('/', '_')}")
     from mfglearn._common.io import atomic_write_json
     from mfglearn.viz import plot_histories
 
     atomic_write_json(out / "histories.json", histories)
+    figure = None
     if all(any(isinstance(v, float) for v in h.get("exploitability", [])) for h in histories.values()):
-        print(f"figure: {plot_histories(histories, ('exploitability',), out / 'compare.png', title=game.name)}")
+        figure = str(plot_histories(histories, ("exploitability",), out / "compare.png", title=game.name))
+        say(f"figure: {figure}")
     else:  # mean-field control: iterations of different algorithms measure different things
-        print(f"histories: {out / 'histories.json'} (no common per-iteration metric to plot; compare the values above)")
+        say(f"histories: {out / 'histories.json'} (no common per-iteration metric to plot; compare the values above)")
+    if args.json:
+        print(
+            dumps_json({"game": game.name, "results": rows, "figure": figure, "histories": str(out / "histories.json")})
+        )
     return 0
 
 
@@ -185,10 +199,17 @@ def _cmd_show(args) -> int:
 
     d = load_run(args.run_dir)
     c, s = d["config"], d["summary"]
+    done = len(d["history"]["iteration"]) if d["history"] else 0
+    if args.json:
+        print(
+            dumps_json(
+                {"run": str(args.run_dir), "config": c, "iterations_done": done, "finished": bool(s), "summary": s}
+            )
+        )
+        return 0
     print(f"run        {args.run_dir}")
     print(f"game       {c['game']} {c.get('game_params') or ''}")
     print(f"solver     {c['solver']} {c.get('resolved', {}).get('hyperparameters', c.get('solver_params'))}")
-    done = len(d["history"]["iteration"]) if d["history"] else 0
     note = "" if s else "  (not finished: resume with --resume)"
     print(f"iterations {done}/{c['iterations']}" + note)
     if s:
@@ -201,8 +222,8 @@ def _cmd_show(args) -> int:
 def _cmd_plot(args) -> int:
     from mfglearn.viz import plot_run
 
-    for p in plot_run(args.run_dir):
-        print(p)
+    paths = [str(p) for p in plot_run(args.run_dir)]
+    print(dumps_json({"figures": paths}) if args.json else "\n".join(paths))
     return 0
 
 
@@ -270,8 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("games", help="list registered games")
     g.add_argument("-v", "--verbose", action="store_true", help="show parameters")
+    g.add_argument("--json", action="store_true", help="print the list as JSON")
     g.set_defaults(func=_cmd_games)
     s = sub.add_parser("solvers", help="list solvers")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=_cmd_solvers)
     so = sub.add_parser("solve", help="solve a game")
     so.add_argument("game", nargs="?")
@@ -300,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--set", action="append", metavar="game.KEY=VALUE")
     co.add_argument("--out", default=None)
     co.add_argument("--threads", type=int, default=1)
+    co.add_argument("--json", action="store_true", help="print one JSON document with the results")
     co.set_defaults(func=_cmd_compare)
     sw = sub.add_parser("sweep", help="grid or Optuna search over hyperparameters, locally or on Ray")
     sw.add_argument("game")
@@ -327,9 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     tu.set_defaults(func=_cmd_tune)
     sh = sub.add_parser("show", help="summarise a run directory")
     sh.add_argument("run_dir")
+    sh.add_argument("--json", action="store_true", help="print the run's config and summary as JSON")
     sh.set_defaults(func=_cmd_show)
     pl = sub.add_parser("plot", help="draw a run directory's figures")
     pl.add_argument("run_dir")
+    pl.add_argument("--json", action="store_true", help="print the figures' paths as JSON")
     pl.set_defaults(func=_cmd_plot)
     return p
 
