@@ -44,16 +44,27 @@ _LAZY = {
     "register_game": "mfglearn.registry",
     "Result": "mfglearn.result",
     "Solver": "mfglearn.solvers.base",
+    "register_envs": "mfglearn.api",
+    "policy_from_agent": "mfglearn.population.interop",
 }
 _RENAMED = {"register_solver": ("mfglearn.registry", "register_algorithm")}  # the 0.1 name
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from mfglearn._common.backend import set_threads
     from mfglearn.algorithm import Algorithm, Checkpoint
-    from mfglearn.api import exploitability, get_solver, list_solvers, make_algorithm, solve, uniform_policy
+    from mfglearn.api import (
+        exploitability,
+        get_solver,
+        list_solvers,
+        make_algorithm,
+        register_envs,
+        solve,
+        uniform_policy,
+    )
     from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta, quality
     from mfglearn.errors import MFGError, ValidationError
     from mfglearn.model.finite import FiniteMFG
+    from mfglearn.population.interop import policy_from_agent
     from mfglearn.registry import (
         algorithm_info,
         game_info,
@@ -117,7 +128,9 @@ __all__ = [
     "quality",
     "register_algorithm",
     "register_game",
+    "register_envs",
     "register_solver",
+    "policy_from_agent",
     "set_threads",
     "solve",
     "tune",

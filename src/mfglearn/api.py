@@ -96,3 +96,32 @@ def list_solvers(kind: str | None = None) -> list[str]:
 def get_solver(name: str, game=None) -> type[Algorithm]:
     """The algorithm class registered as ``name`` (for ``game``'s kind, if given)."""
     return get_algorithm(name, game)
+
+
+ENV_ID = "mfglearn/BestResponse-v0"
+
+
+def register_envs() -> None:
+    """Register the Gymnasium id ``mfglearn/BestResponse-v0`` (idempotent).
+
+    ``gym.make("mfglearn/BestResponse-v0", game="four_rooms", game_params={...}, **env_options)`` is then
+    :func:`~mfglearn.population.adapters.best_response_env` (``game`` an id or a game object). Without
+    calling this first, ``gym.make("mfglearn.envs:mfglearn/BestResponse-v0", ...)`` imports
+    :mod:`mfglearn.envs`, which registers the id.
+    """
+    from gymnasium.envs.registration import register, registry
+
+    if ENV_ID not in registry:
+        register(id=ENV_ID, entry_point="mfglearn.api:_best_response_env")
+
+
+def _best_response_env(game="beach_bar", game_params: dict | None = None, **kwargs):
+    from mfglearn.population.adapters import best_response_env
+
+    if isinstance(game, str):
+        game = make(game, **(game_params or {}))
+    elif game_params:
+        from mfglearn.errors import ValidationError
+
+        raise ValidationError("game_params applies to a game id: pass game='four_rooms', game_params={...}")
+    return best_response_env(game, **kwargs)
