@@ -116,3 +116,17 @@ def test_a_control_sweep_maximises_the_planner_value(tmp_path):
     assert best["metric"] == "value" and best["mean_value"] == max(values.values())
     assert best["config"]["solver.mu_resolution"] == max(values, key=values.get)
     assert all(r["objective"] == -r["value"] for r in res["rows"])
+
+
+def test_seeds_for_a_deterministic_solver_are_a_warning_not_silence(tmp_path):
+    with pytest.warns(UserWarning, match="deterministic .* 3 seeds are ignored"):
+        res = sw.sweep(
+            "left_right",
+            "mirror_descent",
+            {"solver.learning_rate": [0.5]},
+            iterations=2,
+            out=tmp_path / "s",
+            workers=1,
+            seeds=[0, 1, 2],
+        )
+    assert len(res["rows"]) == 1

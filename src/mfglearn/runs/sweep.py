@@ -165,6 +165,15 @@ def sweep(
         raise ValidationError(f"sweep directory {out} is not empty; choose another --out")
     seeds = seeds or [0]
     seed_list: list[int | None] = list(seeds) if _accepts_seed(solver) else [None]
+    if len(seeds) > 1 and seed_list == [None]:
+        import warnings
+
+        warnings.warn(
+            f"{solver!r} is deterministic (it takes no seed): the {len(seeds)} seeds are ignored and each "
+            "configuration runs once",
+            UserWarning,
+            stacklevel=2,
+        )
     backend = backend or ("ray" if os.environ.get("RAY_ADDRESS") else "local")
     if backend not in ("local", "ray"):
         raise ValidationError(f"backend must be 'local' or 'ray', got {backend!r}")
