@@ -105,6 +105,8 @@ class Algorithm:
     monitor: ClassVar[str] = "exploitability"  # the metric the progress bar shows
     default_iterations: ClassVar[int] = 100  # what ``solve()`` runs without an iteration count
     aliases: ClassVar[dict[str, Alias]] = {}
+    # warn once when the exploitability climbs far above its best and stays there (deterministic solvers)
+    watch_divergence: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -265,6 +267,8 @@ class Algorithm:
                     v = info.get(self.monitor)
                     if isinstance(v, (int, float)):
                         bar.set_postfix({self.monitor: f"{v:.4e}"}, refresh=False)
+                if self.watch_divergence:
+                    self._warn_if_diverging()
                 if callback is not None and callback(self, info) is False:
                     stopped = "callback"
                     break
@@ -286,6 +290,39 @@ class Algorithm:
 
     def _no_exploitability_hint(self) -> str:
         return ""
+
+    _DIVERGENCE_WINDOW: ClassVar[int] = 10
+    _DIVERGENCE_FACTOR: ClassVar[float] = 3.0
+
+    def _warn_if_diverging(self) -> None:
+        """Once per run: the last ``_DIVERGENCE_WINDOW`` exploitabilities all exceed ``_DIVERGENCE_FACTOR`` times
+        the best one seen earlier and a tenth of the first, which is what an unstable step size looks like."""
+        if getattr(self, "_divergence_warned", False):
+            return
+        e = [v for v in self.history.get("exploitability", []) if isinstance(v, float) and math.isfinite(v)]
+        w = self._DIVERGENCE_WINDOW
+        if len(e) < 2 * w:
+            return
+        best, recent = min(e[:-w]), min(e[-w:])
+        # far above the best, and back up to a sizeable share of where the run started: a run hovering at
+        # 1e-4 after starting at 1 is not diverging, whatever its ratios
+        if best <= 0 or recent <= self._DIVERGENCE_FACTOR * best or recent <= 0.1 * e[0]:
+            return
+        self._divergence_warned = True
+        hp = self.hyperparameters
+        knobs = [f"lower {k} (now {hp[k]})" for k in ("learning_rate", "trust_region", "optimizer_lr") if k in hp]
+        if "damping" in hp:
+            knobs.append(f"use a smaller damping (now {hp['damping']})")
+        if "temperature" in hp:
+            knobs.append(f"raise temperature (now {hp['temperature']})")
+        advice = "; ".join(knobs) or "try other hyperparameters"
+        warnings.warn(
+            f"{self.name}: the exploitability has stayed above {self._DIVERGENCE_FACTOR:g}x its best "
+            f"({best:.4g}, before the last {w} iterations) for {w} iterations (now {e[-1]:.4g}): the iteration "
+            f"is not converging with these settings; {advice}",
+            RuntimeWarning,
+            stacklevel=_caller_level(),
+        )
 
     # ------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict:

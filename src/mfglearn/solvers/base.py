@@ -45,6 +45,7 @@ class Solver(Algorithm):
     description: ClassVar[str] = ""
     game_kinds: ClassVar[frozenset[str]] = frozenset({"finite_horizon"})
     iteration_unit: ClassVar[str] = "one policy update followed by an exact evaluation of the new policy"
+    watch_divergence: ClassVar[bool] = True
 
     def __init__(
         self,
