@@ -30,19 +30,9 @@ import torch  # noqa: E402
 
 import mfglearn  # noqa: E402
 from mfglearn._common.io import atomic_write_json  # noqa: E402
+from mfglearn.games.peers.benchmfg import CONFIG_NAMES as ENVS  # noqa: E402
 from mfglearn.solvers.benchmfg import benchmfg_initial_policy  # noqa: E402
 
-ENVS = {
-    "contraction_game": "contraction_game",
-    "four_rooms_obstacles": "four_rooms_obstacles",
-    "kinetic_congestion": "kinetic_congestion",
-    "lasry_lions_chain": "lasry_lions_chain",
-    "mf_garnet": "mf_garnet",
-    "multiple_equilibria": "multiple_equilibria",
-    "no_interaction_game": "no_interaction",
-    "rock_paper_scissors": "rock_paper_scissors",
-    "sis_epidemic": "sis_epidemic",
-}
 SECTION = {"omd": "omd", "pi": "pi", "damped_fixed_point": "dampedfp", "pso": "pso"}
 ALGOS = [
     ("OMD", "omd", [], "benchmfg_omd", {}),
@@ -156,7 +146,7 @@ def main() -> None:
         head = f"{'environment':22s} {'algorithm':13s} {'mfglearn ms':>11s} {'Bench ms':>9s} {'speed-up':>8s}"
         print(head + f" {'expl. ours':>11s} {'expl. Bench':>11s} {'exact':>10s}")
         for cfg_name in args.envs.split(","):
-            game = mfglearn.make("benchmfg/" + ENVS[cfg_name])
+            game = mfglearn.make(ENVS[cfg_name])
             n = args.garnet_iterations if cfg_name == "mf_garnet" else args.iterations
             for label, yaml, extra, solver, kw in ALGOS:
                 b_ms, b_e, pi0 = bench_run(cfg_name, yaml, extra, n)

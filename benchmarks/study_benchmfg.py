@@ -31,19 +31,10 @@ import torch
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json, atomic_write_text
+from mfglearn.games.peers.benchmfg import ENVS as GAMES
 from mfglearn.solvers.benchmfg import benchmfg_initial_policy
 
-ENVS = [
-    "contraction_game",
-    "four_rooms_obstacles",
-    "kinetic_congestion",
-    "lasry_lions_chain",
-    "mf_garnet",
-    "multiple_equilibria",
-    "no_interaction",
-    "rock_paper_scissors",
-    "sis_epidemic",
-]
+ENVS = [gid.split("/", 1)[1] for gid in GAMES]  # our benchmfg/* ids, without the prefix
 GAME_KW = {"mf_garnet": {"n_states": 30}}  # the default 100 states take minutes per run on one core
 ALGOS = [
     # label, solver, hyperparameters, uses the initial policy

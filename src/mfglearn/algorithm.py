@@ -325,15 +325,23 @@ class Algorithm:
         )
 
     # ------------------------------------------------------------- checkpoints
+    # attributes saved and restored as they are (tensors moved to the CPU and back to the game's device)
+    _state_tensors: ClassVar[tuple[str, ...]] = ()
+
     def state_dict(self) -> dict:
-        """Everything needed to resume: iteration, history, elapsed time (subclasses add theirs)."""
-        return {
+        """Everything needed to resume: iteration, history, elapsed time and the ``_state_tensors``
+        attributes (subclasses add the rest of theirs)."""
+        d = {
             "solver": self.name,
             "iteration": self.iteration,
             "history": {k: list(v) for k, v in self.history.items()},
             "elapsed": self._elapsed,
             "hyperparameters": self.hyperparameters,
         }
+        for k in self._state_tensors:
+            v = getattr(self, k)
+            d[k] = v.cpu() if hasattr(v, "cpu") else v
+        return d
 
     def load_state_dict(self, d: dict) -> None:
         """Restore a :meth:`state_dict` of the same algorithm on the same game."""
@@ -347,6 +355,10 @@ class Algorithm:
         self.iteration = int(d["iteration"])
         self.history = {k: list(v) for k, v in d["history"].items()}
         self._elapsed = float(d["elapsed"])
+        device = getattr(self.game, "device", None)
+        for k in self._state_tensors:
+            v = d[k]
+            setattr(self, k, v.to(device) if hasattr(v, "to") and device is not None else v)
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write :meth:`state_dict` (and the game's name) to ``path`` atomically, in the safe format."""

@@ -134,24 +134,16 @@ class Solver(Algorithm):
         return {}
 
     # ------------------------------------------------------------- checkpoints
-    _state_tensors: ClassVar[tuple[str, ...]] = ()
-
     def state_dict(self) -> dict:
         """Everything needed to resume: policy, iteration, history and solver-specific tensors."""
         d = super().state_dict()
         d["policy"] = self.policy.cpu()
-        for k in self._state_tensors:
-            v = getattr(self, k)
-            d[k] = v.cpu() if isinstance(v, torch.Tensor) else v
         return d
 
     def load_state_dict(self, d: dict) -> None:
         """Restore a :meth:`state_dict` (same game and hyperparameters)."""
         super().load_state_dict(d)
         self.policy = d["policy"].to(device=self.game.device, dtype=self.game.dtype)
-        for k in self._state_tensors:
-            v = d[k]
-            setattr(self, k, v.to(self.game.device) if isinstance(v, torch.Tensor) else v)
         self._eval = None
 
     # ------------------------------------------------------------- subclass API

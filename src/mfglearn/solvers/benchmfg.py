@@ -74,7 +74,7 @@ class _FiniteStepSolver(Algorithm):
 
     game_kinds = frozenset({"discounted"})
     default_iterations: ClassVar[int] = 150  # Bench-MFG's num_iterations
-    _tensors: ClassVar[tuple[str, ...]] = ("policy", "mu")
+    _state_tensors: ClassVar[tuple[str, ...]] = ("policy", "mu")
 
     def __init__(
         self,
@@ -140,19 +140,6 @@ class _FiniteStepSolver(Algorithm):
             extra={"initial_exploitability": self._initial, "convention": "benchmfg"},
         )
 
-    def state_dict(self) -> dict:
-        d = super().state_dict()
-        for k in self._tensors:
-            v = getattr(self, k)
-            d[k] = v.cpu() if isinstance(v, torch.Tensor) else v
-        return d
-
-    def load_state_dict(self, d: dict) -> None:
-        super().load_state_dict(d)
-        for k in self._tensors:
-            v = d[k]
-            setattr(self, k, v.to(self.game.device) if isinstance(v, torch.Tensor) else v)
-
 
 class BenchMFGMirrorDescent(_FiniteStepSolver):
     """Bench-MFG's online mirror descent: ``y += learning_rate Q``, ``pi = softmax(y / temperature)``.
@@ -171,7 +158,7 @@ class BenchMFGMirrorDescent(_FiniteStepSolver):
     name = "benchmfg_omd"
     description = "Bench-MFG's online mirror descent with a temperature (finite-step convention)"
     iteration_unit = "one mirror step, mean-field steps and a finite-step evaluation"
-    _tensors = ("policy", "mu", "y")
+    _state_tensors = ("policy", "mu", "y")
 
     def __init__(self, game, learning_rate: float = 0.005, temperature: float = 0.2, initial_dual: str = "zero", **kw):
         super().__init__(game, **kw)
@@ -255,7 +242,7 @@ class BenchMFGFixedPoint(_FiniteStepSolver):
     name = "benchmfg_fixed_point"
     description = "Bench-MFG's damped fixed point / fictitious play (finite-step convention)"
     iteration_unit = "one best response, mean-field steps and a finite-step evaluation"
-    _tensors = ("policy", "mu", "num", "den")
+    _state_tensors = ("policy", "mu", "num", "den")
 
     def __init__(self, game, schedule: str = "fictitious_play", damping: float = 0.2, best_response=None, **kw):
         self.schedule = check_choice("schedule", schedule, ("pure", "damped", "fictitious_play"))
@@ -330,7 +317,7 @@ class ParticleSwarm(_FiniteStepSolver):
     name = "pso"
     description = "particle-swarm optimisation of the exploitability over Boltzmann logits (Bench-MFG)"
     iteration_unit = "one swarm move and an evaluation of every particle"
-    _tensors = ("policy", "mu", "x", "v", "p_best", "g_best", "g_value")
+    _state_tensors = ("policy", "mu", "x", "v", "p_best", "g_best", "g_value")
 
     def __init__(
         self,

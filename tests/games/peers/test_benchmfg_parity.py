@@ -7,6 +7,7 @@ import torch
 
 import mfglearn
 from mfglearn.core.finite_step import finite_step_exploitability
+from mfglearn.games.peers.benchmfg import CONFIG_NAMES as ENVS
 from mfglearn.solvers.benchmfg import benchmfg_initial_policy
 
 jax = pytest.importorskip("jax")
@@ -21,19 +22,6 @@ from benchmfg.utility.create_solver import get_env_spec  # noqa: E402
 
 pytestmark = pytest.mark.peer
 
-# Bench-MFG's config name -> ours
-ENVS = {
-    "contraction_game": "contraction_game",
-    "four_rooms_obstacles": "four_rooms_obstacles",
-    "kinetic_congestion": "kinetic_congestion",
-    "lasry_lions_chain": "lasry_lions_chain",
-    "mf_garnet": "mf_garnet",
-    "multiple_equilibria": "multiple_equilibria",
-    "no_interaction_game": "no_interaction",
-    "rock_paper_scissors": "rock_paper_scissors",
-    "sis_epidemic": "sis_epidemic",
-}
-
 
 @pytest.fixture(autouse=True)
 def _sequential(monkeypatch):
@@ -45,7 +33,7 @@ def pair(cfg_name, overrides=()):
     cfg = load_config([f"environment={cfg_name}", *overrides])
     np.random.seed(42)
     env, pi0 = make_environment(cfg)
-    return cfg, env, pi0, mfglearn.make("benchmfg/" + ENVS[cfg_name])
+    return cfg, env, pi0, mfglearn.make(ENVS[cfg_name])
 
 
 def dense(env, T):

@@ -106,6 +106,16 @@ def _game(S, A, mu0, reward, transition, gamma, name, params, layout=None) -> Fi
     return g
 
 
+def _chain_kernel(S: int, noise, noisy: bool) -> SparseKernel:
+    """The chain games' kernel: ``x' = clip(x + a + eps)``, ``eps`` in ``{-1, 0, 1}`` with law ``noise``."""
+    return _noise_kernel(_chain_next(S, noisy), _noise_prob(noise, 3, "noise"))
+
+
+def _move_cost(c: float) -> torch.Tensor:
+    """``c |a|`` for the chain actions left, stay, right: ``(1, 3)``."""
+    return c * torch.tensor([[1.0, 0.0, 1.0]], dtype=F64)
+
+
 def _chain_next(S: int, noisy: bool) -> torch.Tensor:
     s = torch.arange(S).view(S, 1, 1)
     a = torch.tensor(CHAIN_MOVES).view(1, 3, 1)
@@ -127,14 +137,12 @@ def lasry_lions_chain(
     S = check_int("n_states", n_states, 2)
     center = (S - 1) / 2.0
     x = torch.arange(S, dtype=F64)
-    base = (-movement_penalty * torch.tensor([1.0, 0.0, 1.0], dtype=F64)).view(1, 3) - (
-        center_attraction * (x - center).abs() ** 2
-    ).view(S, 1)
+    base = -_move_cost(movement_penalty) - (center_attraction * (x - center).abs() ** 2).view(S, 1)
 
     def reward(t, mu):
         return base - (crowd_penalty * mu).unsqueeze(-1)
 
-    kernel = _noise_kernel(_chain_next(S, noisy), _noise_prob(noise, 3, "noise"))
+    kernel = _chain_kernel(S, noise, noisy)
     params = dict(
         n_states=S,
         crowd_penalty=crowd_penalty,
@@ -157,8 +165,8 @@ def no_interaction(
 ) -> FiniteMFG:
     """Bench-MFG's no-interaction chain: ``r = x - c|a|`` (no mean-field term), ``x' = x + a + eps``."""
     S = check_int("n_states", n_states, 2)
-    r = torch.arange(S, dtype=F64).view(S, 1) - movement_penalty * torch.tensor([1.0, 0.0, 1.0], dtype=F64)
-    kernel = _noise_kernel(_chain_next(S, noisy), _noise_prob(noise, 3, "noise"))
+    r = torch.arange(S, dtype=F64).view(S, 1) - _move_cost(movement_penalty)
+    kernel = _chain_kernel(S, noise, noisy)
     params = dict(n_states=S, movement_penalty=movement_penalty, noise=tuple(noise), noisy=noisy, gamma=gamma)
     return _game(S, 3, mu0, r, kernel, gamma, "benchmfg/no_interaction", params)
 
@@ -181,12 +189,12 @@ def multiple_equilibria(
         raise ValidationError(f"targets must be at least 2 states in [0, {S - 1}], got {targets!r}")
     x = torch.arange(S, dtype=F64)
     dist = torch.stack([(x - t).abs() for t in tg]).amin(0)
-    base = (-movement_penalty * torch.tensor([1.0, 0.0, 1.0], dtype=F64)).view(1, 3) - (beta * dist).view(S, 1)
+    base = -_move_cost(movement_penalty) - (beta * dist).view(S, 1)
 
     def reward(t, mu):
         return base + (alpha * mu).unsqueeze(-1)
 
-    kernel = _noise_kernel(_chain_next(S, noisy), _noise_prob(noise, 3, "noise"))
+    kernel = _chain_kernel(S, noise, noisy)
     params = dict(
         n_states=S,
         alpha=alpha,
@@ -476,6 +484,19 @@ def mf_garnet(
     )
     return _game(S, A, mu0, reward, transition, gamma, "benchmfg/mf_garnet", params)
 
+
+# Bench-MFG's configuration name (``environment=...``) -> our game id
+CONFIG_NAMES = {
+    "contraction_game": "benchmfg/contraction_game",
+    "four_rooms_obstacles": "benchmfg/four_rooms_obstacles",
+    "kinetic_congestion": "benchmfg/kinetic_congestion",
+    "lasry_lions_chain": "benchmfg/lasry_lions_chain",
+    "mf_garnet": "benchmfg/mf_garnet",
+    "multiple_equilibria": "benchmfg/multiple_equilibria",
+    "no_interaction_game": "benchmfg/no_interaction",
+    "rock_paper_scissors": "benchmfg/rock_paper_scissors",
+    "sis_epidemic": "benchmfg/sis_epidemic",
+}
 
 ENVS = {
     "benchmfg/contraction_game": contraction_game,
