@@ -150,3 +150,17 @@ def test_a_state_that_leaves_with_probability_1e20_is_still_absorbed_exactly():
     torch.testing.assert_close(limit_distribution(P, t([1.0, 0, 0])), t([0, 1.0, 0]))
     P = t([[0.5, 0.5 - eps, eps, 0], [0.5, 0.5, 0, 0], [0, 0, 0, 1.0], [0, 0, 1.0, 0]])
     torch.testing.assert_close(limit_distribution(P, t([1.0, 0, 0, 0])), t([0, 0, 0.5, 0.5]))
+
+
+def test_finite_step_exploitability_rejects_bad_input_clearly():
+    from mfglearn.core.finite_step import finite_step_exploitability, finite_step_exploitability_batch
+
+    g = mfglearn.make("benchmfg/lasry_lions_chain")
+    with pytest.raises(mfglearn.MFGError, match="shape"):
+        finite_step_exploitability(g, torch.ones(3, 3))
+    with pytest.raises(mfglearn.MFGError, match="nan"):
+        finite_step_exploitability(g, torch.full((7, 3), float("nan")))
+    with pytest.raises(mfglearn.MFGError, match="start sums to 7"):
+        finite_step_exploitability(g, g.uniform_policy(), start=torch.ones(7))
+    with pytest.raises(mfglearn.MFGError, match="pis sums to 3"):
+        finite_step_exploitability_batch(g, torch.ones(2, 7, 3))

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import torch
 
 from mfglearn._common.checks import check_int
-from mfglearn.model.finite import FiniteMFG
+from mfglearn.core.policy import check_policy
+from mfglearn.errors import ShapeError
+from mfglearn.model.finite import FiniteMFG, check_distribution
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,16 @@ def optimal_backups(game: FiniteMFG, mu: torch.Tensor, n: int, pi: torch.Tensor 
     return V, Q, torch.nn.functional.one_hot(idx, game.A).to(R.dtype)
 
 
+def _start(game: FiniteMFG, start) -> torch.Tensor:
+    if start is None:
+        return game.mu0
+    start = torch.as_tensor(start, dtype=game.dtype, device=game.device)
+    if start.shape != (game.S,):
+        raise ShapeError(f"start must be an ({game.S},) distribution, got shape {tuple(start.shape)}")
+    check_distribution(start, "start")
+    return start
+
+
 def finite_step_q(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor, conv: FiniteStepConvention) -> torch.Tensor:
     """The Q-function Bench-MFG's solvers update with (its ``Q_eval``): ``R + gamma P V_{horizon-3}`` ``(S, A)``."""
     if conv.horizon < 3:
@@ -152,7 +164,7 @@ def finite_step_exploitability(
     """Bench-MFG's exploitability of stationary ``pi`` ``(S, A)``: mean field by ``evaluation_steps`` steps
     from ``start`` (default ``mu0``), values by ``horizon - 1`` backups; ``mu . (V* - V^pi)``."""
     conv = conv or FiniteStepConvention()
-    start = game.mu0 if start is None else start
+    pi, start = check_policy(game, pi), _start(game, start)
     mu = transition_steps(game, pi, start, conv.evaluation_steps)
     V, _ = policy_backups(game, pi, mu, conv.horizon - 1)
     Vs, _, _ = optimal_backups(game, mu, conv.horizon - 1, pi)
@@ -168,7 +180,11 @@ def finite_step_exploitability_batch(
     small (dense); otherwise one policy after the other.
     """
     conv = conv or FiniteStepConvention()
-    start = game.mu0 if start is None else start
+    start = _start(game, start)
+    pis = torch.as_tensor(pis, dtype=game.dtype, device=game.device)
+    if pis.dim() != 3 or pis.shape[1:] != (game.S, game.A):
+        raise ShapeError(f"pis must be (B, {game.S}, {game.A}) policies, got shape {tuple(pis.shape)}")
+    check_distribution(pis, "pis")
     if game.transition_depends_on_mean_field or game.S > DENSE_MAX_STATES or game.legal is not None:
         return torch.tensor([finite_step_exploitability(game, p, start, conv) for p in pis], dtype=torch.float64)
     B, S, A = pis.shape
