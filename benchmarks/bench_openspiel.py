@@ -52,11 +52,15 @@ def main() -> None:
     mfglearn.set_threads(1)
     import pyspiel
     from open_spiel.python.mfg.algorithms import fictitious_play, munchausen_mirror_descent
-    from open_spiel.python.mfg.games import crowd_modelling, crowd_modelling_2d  # noqa: F401
+    from open_spiel.python.mfg.games import crowd_modelling, factory  # noqa: F401
 
     games = [
         ("openspiel/crowd_modelling", "python_mfg_crowd_modelling", {}),
-        ("openspiel/crowd_modelling_2d_four_rooms", "mfg_crowd_modelling_2d", crowd_modelling_2d.FOUR_ROOMS),
+        (
+            "openspiel/crowd_modelling_2d_four_rooms",
+            "mfg_crowd_modelling_2d",
+            factory.GAME_SETTINGS["crowd_modelling_2d_four_rooms"],
+        ),
     ]
     algos = [
         ("fictitious_play (greedy)", lambda g: fictitious_play.FictitiousPlay(g), lambda g: FictitiousPlay(g)),

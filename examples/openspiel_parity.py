@@ -11,11 +11,11 @@ print("uniform policy exploitability:", mfglearn.exploitability(game, game.unifo
 res = mfglearn.solve(game, "mirror_descent", iterations=10, learning_rate=0.5)
 print("mirror descent, 10 iterations:", res.exploitability)
 try:
-    import pyspiel
     from open_spiel.python.mfg.algorithms import munchausen_mirror_descent, nash_conv
-    from open_spiel.python.mfg.games import crowd_modelling_2d
+    from open_spiel.python.mfg.games import factory
 
-    osg = pyspiel.load_game("mfg_crowd_modelling_2d", crowd_modelling_2d.FOUR_ROOMS)
+    # the factory setting of the same name (only the crowd term in the reward)
+    osg = factory.create_game_with_setting("mfg_crowd_modelling_2d", "crowd_modelling_2d_four_rooms")
     md = munchausen_mirror_descent.MunchausenMirrorDescent(osg, lr=0.5)
     for _ in range(10):
         md.iteration()

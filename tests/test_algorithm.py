@@ -200,7 +200,9 @@ def test_registry_is_complete_at_import_and_declares_game_kinds():
     "gid", [g for g in list_games() if g not in ("large_grid", "openspiel/crowd_modelling_2d_maze")]
 )
 def test_registered_game_kinds_match_the_games(gid):
-    assert game_info(gid)["kind"] == mfglearn.make(gid).kind
+    game = mfglearn.make(gid)
+    assert game_info(gid)["kind"] == game.kind
+    assert game_info(gid)["populations"] == getattr(game, "n_populations", 1)
 
 
 def test_deprecated_aliases_warn_and_keep_the_numbers():

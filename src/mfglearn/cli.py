@@ -38,10 +38,11 @@ def _cmd_games(args) -> int:
         return 0
     for gid in list_games():
         info = game_info(gid)
-        print(f"{gid:42s} {info['kind']:15s} {info['description']}")
+        pops = f"{info['populations']} pop" if info["populations"] > 1 else ""
+        print(f"{gid:50s} {info['kind']:15s} {pops:7s} {info['description']}")
         if args.verbose:
             params = ", ".join(f"{k}={v!r}" for k, v in info["parameters"].items())
-            print(f"{'':42s} params: {params}")
+            print(f"{'':50s} params: {params}")
     return 0
 
 

@@ -133,9 +133,15 @@ def algorithm_info(name: str) -> list[dict]:
 
 
 def game_info(game_id: str) -> dict:
-    """A registered game's description, kind and parameters with defaults."""
+    """A registered game's description, kind, number of populations and parameters with defaults."""
     spec = get_game_spec(game_id)
-    return {"id": game_id, "description": spec.description, "kind": spec.kind, "parameters": spec.parameters()}
+    return {
+        "id": game_id,
+        "description": spec.description,
+        "kind": spec.kind,
+        "populations": spec.populations,
+        "parameters": spec.parameters(),
+    }
 
 
 __all__ = [

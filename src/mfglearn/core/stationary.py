@@ -251,7 +251,7 @@ def stationary_quality(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tensor) -> f
     mdp = freeze_stationary(game, mu, pi)
     V, _ = evaluate_stationary(mdp, pi)
     Vb, _, _ = best_response_stationary(mdp)
-    return float((mu * (Vb - V)).sum())
+    return float((game.return_weights(mu) * (Vb - V)).sum())
 
 
 @dataclass
@@ -275,8 +275,8 @@ def evaluate_stationary_policy(game: FiniteMFG, pi: torch.Tensor, mu: torch.Tens
         policy=pi,
         flow=StationaryFlow(mu),
         mdp=mdp,
-        value=float((mu * V).sum()),
-        best_value=float((mu * Vb).sum()),
+        value=float((game.return_weights(mu) * V).sum()),
+        best_value=float((game.return_weights(mu) * Vb).sum()),
         V=V,
         Q=Q,
         V_best=Vb,

@@ -49,7 +49,9 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
     ms = flow.sa if game.mean_field == "state_action" else flow.mu[:H]
     reward = game.rewards_along(ms)
     terminal = game.terminal_at(flow.mu[H])
-    return FrozenMDP(reward=reward, kernels=flow.kernels, terminal=terminal, legal=game.legal, mu0=game.mu0)
+    return FrozenMDP(
+        reward=reward, kernels=flow.kernels, terminal=terminal, legal=game.legal, mu0=game.return_weights(game.mu0)
+    )
 
 
 def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:

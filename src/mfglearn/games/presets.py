@@ -30,9 +30,7 @@ class Preset:
     description: str = ""
 
 
-_OPENSPIEL_2D = dict(
-    noise_intensity=1.0, crowd_aversion_coef=1.0, only_distribution_reward=False, with_congestion=False
-)
+_OPENSPIEL_2D = dict(noise_intensity=1.0, crowd_aversion_coef=1.0, only_distribution_reward=True, with_congestion=False)
 
 PRESETS: tuple[Preset, ...] = (
     Preset(

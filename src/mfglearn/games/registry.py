@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mfglearn.errors import UnknownNameError, ValidationError
-from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting
+from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting, population_grids, routing
 from mfglearn.games.peers import benchmfg as benchmfg_envs
 from mfglearn.games.peers import mfglib as mfglib_envs
 from mfglearn.games.peers import openspiel
@@ -22,6 +22,7 @@ class GameSpec:
     make: Callable
     description: str
     kind: str = "finite_horizon"
+    populations: int = 1
 
     def parameters(self) -> dict[str, object]:
         """Constructor parameters and their defaults (``device`` excluded)."""
@@ -36,12 +37,14 @@ class GameSpec:
 GAMES: dict[str, GameSpec] = {}
 
 
-def register_game(id: str, make: Callable, description: str | None = None, kind: str = "finite_horizon") -> GameSpec:
+def register_game(
+    id: str, make: Callable, description: str | None = None, kind: str = "finite_horizon", populations: int = 1
+) -> GameSpec:
     """Register a game constructor under ``id`` with the kind of game it builds by default
-    (``finite_horizon``, ``discounted``, ``continuous``, ``static``); the description defaults to
-    the docstring's first line."""
+    (``finite_horizon``, ``discounted``, ``continuous``, ``static``) and its number of populations
+    with its default parameters; the description defaults to the docstring's first line."""
     desc = description or (inspect.getdoc(make) or "").split("\n")[0]
-    spec = GameSpec(id, make, desc, kind)
+    spec = GameSpec(id, make, desc, kind, int(populations))
     GAMES[id] = spec
     return spec
 
@@ -84,6 +87,19 @@ for _id, _fn in [
     ("openspiel/linear_quadratic", openspiel.linear_quadratic),
 ]:
     register_game(_id, _fn, kind=_KINDS.get(_id, "finite_horizon"))
+for _id, _fn, _pops in [
+    ("predator_prey", population_grids.predator_prey, 3),
+    ("crowd_avoidance", population_grids.crowd_avoidance, 2),
+    ("openspiel/predator_prey_5x5x3", population_grids.openspiel_predator_prey_5x5x3, 3),
+    ("openspiel/predator_prey_5x5x4", population_grids.openspiel_predator_prey_5x5x4, 4),
+    ("openspiel/crowd_avoidance", population_grids.openspiel_crowd_avoidance, 2),
+    ("routing", routing.routing, 1),
+    ("openspiel/dynamic_routing_line", routing.line, 1),
+    ("openspiel/dynamic_routing_braess", routing.braess, 1),
+    ("openspiel/dynamic_routing_sioux_falls_dummy_demand", routing.sioux_falls_dummy_demand, 2),
+    ("openspiel/dynamic_routing_sioux_falls", routing.sioux_falls, 24),
+]:
+    register_game(_id, _fn, populations=_pops)
 for _id, _fn in mfglib_envs.ENVS.items():
     register_game(_id, _fn)
 for _id, _fn in benchmfg_envs.ENVS.items():

@@ -81,6 +81,9 @@ class FiniteMFG:
         stationary: discounted games: how stationary mean fields are computed (a
             :class:`~mfglearn.model.stationary_options.StationaryOptions` or a dict of its fields:
             ``start``, ``tol``, ``max_iter``, ``power_max_iter``); see also :meth:`with_stationary`.
+        populations: set by :func:`~mfglearn.model.populations.multi_population_game` on games of
+            several populations (a :class:`~mfglearn.model.populations.PopulationLayout`); ``None``
+            for a single population.
     """
 
     n_states: int
@@ -103,6 +106,7 @@ class FiniteMFG:
     device: str | torch.device | None = None
     validate: bool = True
     stationary: StationaryOptions | dict | None = None
+    populations: Any = None
 
     def __post_init__(self) -> None:
         self.device = resolve_device(self.device)
@@ -163,6 +167,19 @@ class FiniteMFG:
     def kind(self) -> str:
         """``"finite_horizon"`` or ``"discounted"`` (what the algorithm registry dispatches on)."""
         return "finite_horizon" if self.is_finite_horizon else "discounted"
+
+    @property
+    def n_populations(self) -> int:
+        """Number of populations ``P`` (1 for a single-population game)."""
+        return 1 if self.populations is None else self.populations.P
+
+    def return_weights(self, mu: torch.Tensor) -> torch.Tensor:
+        """Weights turning state values into the game's scalar return: ``mu`` itself for one
+        population; ``mu`` times the total mass for several, so that the return (and the
+        exploitability) is the mass-weighted sum over populations (OpenSpiel's NashConv)."""
+        if self.populations is None:
+            return mu
+        return mu * self.populations.total_mass
 
     @property
     def is_finite_horizon(self) -> bool:
