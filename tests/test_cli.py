@@ -117,3 +117,42 @@ def test_every_subcommand_speaks_json(tmp_path, capsys):
     assert isinstance(sw, dict)
     tu = as_json("tune", "mirror_descent", "--games", "left_right", "--trials", "2", "--iterations", "2")
     assert isinstance(tu, dict)
+
+
+def test_multi_population_and_routing_runs(tmp_path):
+    from mfglearn.cli import main
+
+    pp, rt = tmp_path / "pp", tmp_path / "rt"
+    argv = [
+        "solve",
+        "openspiel/predator_prey_5x5x3",
+        "--solver",
+        "mirror_descent",
+        "--iterations",
+        "3",
+        "--out",
+        str(pp),
+    ]
+    assert main([*argv, "--set", "solver.learning_rate=0.5"]) == 0
+    assert main(["plot", str(pp)]) == 0
+    assert {"populations.png", "populations.gif", "metrics.png"} <= {p.name for p in (pp / "plots").iterdir()}
+    argv = ["solve", "openspiel/dynamic_routing_braess", "--solver", "fictitious_play", "--iterations", "2"]
+    assert main([*argv, "--set", "game.horizon=60", "--out", str(rt)]) == 0
+    assert main(["plot", str(rt)]) == 0
+    assert (rt / "plots" / "network.png").exists()
+    assert (
+        main(
+            [
+                "compare",
+                "openspiel/crowd_avoidance",
+                "--solvers",
+                "fictitious_play,mirror_descent",
+                "--iterations",
+                "2",
+                "--out",
+                str(tmp_path / "cmp"),
+                "--json",
+            ]
+        )
+        == 0
+    )

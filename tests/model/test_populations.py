@@ -145,3 +145,42 @@ def test_predator_prey_native_parameters():
         mfglearn.make("predator_prey", reward_matrix=[[0, 1]])
     with pytest.raises(ValidationError, match="start cells; the game has 3"):
         mfglearn.make("predator_prey", init=[(0, 0), (1, 1)])
+
+
+def _discounted_two_populations():
+    """A predator chasing a prey on a 4-cell ring; moves succeed with probability 0.9."""
+    ring = torch.tensor([[0, 1, 3], [1, 2, 0], [2, 3, 1], [3, 0, 2]])  # stay, right, left
+    index = torch.stack([ring, torch.arange(4).unsqueeze(1).expand(4, 3)], -1)
+    prob = torch.tensor([0.9, 0.1], dtype=torch.float64).expand(4, 3, 2)
+
+    def chase(target, sign):
+        return lambda t, mf: sign * mf[target]
+
+    pops = [
+        Population(4, 3, [1.0, 0, 0, 0], chase("prey", 1.0), (index, prob), name="predator"),
+        Population(4, 3, [0, 0, 1.0, 0], chase("predator", -1.0), (index, prob), name="prey"),
+    ]
+    return multi_population_game(pops, gamma=0.9, name="ring_chase")
+
+
+@pytest.mark.parametrize(
+    "solver, hp",
+    [
+        ("mf_trpo", {}),
+        ("prior_descent", {}),
+        ("boltzmann_policy_iteration", {}),
+        ("fictitious_play", {}),
+        ("mirror_descent", {"learning_rate": 0.1}),
+        ("gmf_q", {"seed": 0}),
+        ("mf_trpo_sampled", {"seed": 0}),
+    ],
+)
+def test_discounted_multi_population_solvers(solver, hp):
+    g = _discounted_two_populations()
+    assert g.kind == "discounted" and g.n_populations == 2
+    res = mfglearn.solve(g, solver, iterations=3, **hp)
+    e = mfglearn.exploitability(g, res.policy)
+    assert e == pytest.approx(res.exploitability, rel=1e-6, abs=1e-9) or solver in ("gmf_q", "mf_trpo_sampled")
+    assert torch.isfinite(torch.as_tensor(e)) and e >= -1e-9
+    per = exploitability_per_population(g, res.policy)
+    assert float((per * torch.tensor(g.populations.masses, dtype=per.dtype)).sum()) == pytest.approx(e, abs=1e-9)

@@ -33,3 +33,19 @@ def test_density_needs_a_grid():
     game = mfglearn.make("beach_bar")
     with pytest.raises(mfglearn.ValidationError, match="no grid layout"):
         plot_grid_density(game, game.mu0)
+
+
+def test_population_and_network_figures(tmp_path):
+    import mfglearn
+    from mfglearn.core.routes import link_entries
+    from mfglearn.viz.populations import animate_populations, plot_network_flows, plot_population_snapshots
+
+    g = mfglearn.make("openspiel/crowd_avoidance", horizon=4)
+    mu = mfglearn.solve(g, "mirror_descent", iterations=2).mean_field
+    for path in (plot_population_snapshots(g, mu, tmp_path / "p.png"), animate_populations(g, mu, tmp_path / "p.gif")):
+        assert (tmp_path / path).stat().st_size > 1000
+    b = mfglearn.make("openspiel/dynamic_routing_braess", horizon=60)
+    out = plot_network_flows(b, {"uniform": link_entries(b, b.uniform_policy())}, tmp_path / "n.png", {"uniform": 3.5})
+    assert (tmp_path / out).stat().st_size > 1000
+    with pytest.raises(mfglearn.ValidationError, match="not a multi-population grid game"):
+        plot_population_snapshots(mfglearn.make("four_rooms"), mu, tmp_path / "x.png")

@@ -79,6 +79,7 @@ class Network:
     demand: tuple[ODDemand, ...] = ()
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     name: str = "network"
+    nodes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.links = tuple(self.links)
@@ -100,6 +101,15 @@ class Network:
                     f"(got {lk.free_flow_time}, {lk.bpr_a}, {lk.capacity})"
                 )
         self._index = {n: i for i, n in enumerate(names)}
+        if self.nodes is not None:  # a declared node list: every link must join two of its nodes
+            self.nodes = tuple(str(n) for n in self.nodes)
+            for lk in self.links:
+                for end in (lk.start, lk.end):
+                    if end not in self.nodes:
+                        raise ValidationError(
+                            f"network {self.name!r}: link {lk.name!r} uses unknown node {end!r}; "
+                            f"declared nodes: {', '.join(self.nodes)}"
+                        )
         nodes = {lk.start for lk in self.links} | {lk.end for lk in self.links}
         unknown = [n for n in self.positions if n not in nodes]
         if unknown:
@@ -146,8 +156,9 @@ class Network:
     def from_dict(cls, d: dict, name: str | None = None) -> Network:
         """From ``{"links": [{"from", "to", "free_flow_time", "capacity", "bpr_a", "bpr_b"}, ...],
         "demand": [{"origin": "u->v", "destination": "x->y", "departure_time", "count"}, ...],
-        "positions": {"node": [x, y]}}`` (the JSON format; missing coefficients take OpenSpiel's
-        defaults: ``free_flow_time = capacity = bpr_b = 1``, ``bpr_a = 0``)."""
+        "positions": {"node": [x, y]}, "nodes": [...]}`` (the JSON format; missing coefficients take
+        OpenSpiel's defaults: ``free_flow_time = capacity = bpr_b = 1``, ``bpr_a = 0``; ``nodes``, if
+        given, is checked against every link)."""
         if not isinstance(d, dict) or "links" not in d:
             raise ValidationError("a network description is a dict with a 'links' list (and optionally 'demand')")
         links = []
@@ -183,7 +194,10 @@ class Network:
                     f"demand[{k}] = {row!r}: needs 'origin' and 'destination' links ({exc})"
                 ) from None
         pos = {str(k): (float(v[0]), float(v[1])) for k, v in d.get("positions", {}).items()}
-        return cls(tuple(links), tuple(demand), pos, name or d.get("name", "network"))
+        nodes = d.get("nodes")
+        return cls(
+            tuple(links), tuple(demand), pos, name or d.get("name", "network"), None if nodes is None else tuple(nodes)
+        )
 
     @classmethod
     def load(cls, path: str | Path, demand: str | Path | None = None) -> Network:
@@ -413,9 +427,14 @@ class _RoutingStep:
         self.base = base
 
     def waits(self, t, mf) -> torch.Tensor:
-        key = (int(t), tuple(x.data_ptr() for x in mf[:]))
-        if self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
+        # every population's kernel at one time step reads the same joint measure: compute the waits
+        # once. The memo holds that tensor, so identity (plus its in-place version) cannot be confused
+        # with a later tensor at a reused address.
+        src = mf.joint
+        if src is not None and self._memo is not None:
+            held, version, t_held, wait = self._memo
+            if held is src and version == src._version and t_held == int(t):
+                return wait
         L, W = self.lay.L, self.lay.W
         volume = torch.zeros(L, dtype=torch.float64)
         for p, (target, kind) in enumerate(self.parts):
@@ -429,7 +448,7 @@ class _RoutingStep:
             volume += self.weights[p] * (stay + enter)
         tt = self.net.travel_time(self.n_vehicles * volume)
         wait = (torch.floor(tt / self.dt).long() - 1).clamp(min=0, max=W)  # OpenSpiel: max(0, int(tt / dt) - 1)
-        self._memo = (key, wait)
+        self._memo = None if src is None else (src, src._version, int(t), wait)
         return wait
 
     def transition_of(self, p: int):
@@ -536,3 +555,25 @@ def routing(
 ) -> FiniteMFG:
     """A routing game on any network: a built-in name or a JSON/CSV file (see :class:`Network`)."""
     return routing_game(network, horizon, time_step_length, total_vehicles, device=device)
+
+
+def simple_paths(network: Network, origin: str, destination: str, max_paths: int = 1000) -> list[list[str]]:
+    """Every cycle-free path from link ``origin`` to link ``destination`` (lists of link names).
+
+    Meant for small networks (studies, figures); stops with an error beyond ``max_paths``.
+    """
+    o = network.link_index(origin, "origin")
+    d = network.link_index(destination, "destination")
+    out: list[list[int]] = []
+    stack = [(o, [o])]
+    while stack:
+        i, path = stack.pop()
+        if i == d:
+            out.append(path)
+            if len(out) > max_paths:
+                raise ValidationError(f"more than {max_paths} paths from {origin} to {destination}; raise max_paths")
+            continue
+        for j in reversed(network.successors(i)):
+            if j not in path:
+                stack.append((j, path + [j]))
+    return [[network.links[i].name for i in p] for p in out]

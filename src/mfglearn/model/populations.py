@@ -129,7 +129,7 @@ class PopulationLayout:
             ]
         else:
             parts = [m / w for m, w in zip(self.split(mu), self.weights, strict=True)]
-        return MeanFields(parts, self, reader)
+        return MeanFields(parts, self, reader, joint=mu)
 
     def policy(self, pi: torch.Tensor, p: int | str) -> torch.Tensor:
         """Population ``p``'s policy ``(..., S_p, A_p)`` from a joint policy ``(..., S, A)``."""
@@ -145,8 +145,15 @@ class MeanFields(Sequence):
     naming the population and the function that read it.
     """
 
-    def __init__(self, parts: list[torch.Tensor], layout: PopulationLayout, reader: str | None = None):
+    def __init__(
+        self,
+        parts: list[torch.Tensor],
+        layout: PopulationLayout,
+        reader: str | None = None,
+        joint: torch.Tensor | None = None,
+    ):
         self._parts, self._layout, self._reader = parts, layout, reader
+        self.joint = joint  # the joint tensor these were split from (games caching work across populations)
 
     def __len__(self) -> int:
         return len(self._parts)

@@ -21,6 +21,7 @@ from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow
 from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta
 from mfglearn.core.policy import check_policy
+from mfglearn.core.populations import population_report
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.result import Result
@@ -104,12 +105,16 @@ class Solver(Algorithm):
         new_policy, new_flow = self._update(prev)
         self.policy = new_policy
         self._eval = ev = evaluate(self.game, new_policy, flow=new_flow, check=False)
-        return {
+        info = {
             "exploitability": ev.exploitability,
             "value": ev.value,
             "mean_field_delta": mean_field_delta(ev.flow.mu, prev.flow.mu),
             "policy_delta": policy_delta(new_policy, prev.policy, ev.flow.mu),
         }
+        if self.game.populations is not None and self.game.n_populations > 1:
+            rep = population_report(self.game, ev)  # E_p of every population (the total is their m_p-sum)
+            info.update({f"exploitability[{n}]": float(e) for n, e in zip(rep.names, rep.exploitability, strict=True)})
+        return info
 
     def result(self, stopped: str | None = None) -> Result:
         """Package the current state as a :class:`~mfglearn.result.Result`."""

@@ -12,7 +12,9 @@ def plot_run(run_dir: str | Path) -> list[str]:
 
     Every run gets ``metrics.png`` (its per-iteration metrics); tabular runs on grids add the
     density snapshots, an animation and the policy; line games a density heat map; mean-field
-    control runs the population steered by the planner; deep runs density snapshots over time.
+    control runs the population steered by the planner; deep runs density snapshots over time;
+    multi-population grid games their populations in one colour each (snapshots and an animation),
+    routing games the link flows on the network.
     """
     import torch
 
@@ -41,6 +43,8 @@ def plot_run(run_dir: str | Path) -> list[str]:
 
         g = game.as_continuous() if hasattr(game, "as_continuous") else game
         paths.append(plot_density_snapshots(g, res, out / "density.png", n_agents=2000))
+    elif isinstance(res.mean_field, torch.Tensor) and _multi_population_figures(game, res, out, paths):
+        pass
     elif isinstance(res.mean_field, torch.Tensor):
         mu, pi = res.mean_field, res.policy
         layout = getattr(game, "layout", {})
@@ -58,3 +62,24 @@ def plot_run(run_dir: str | Path) -> list[str]:
         elif mu.dim() == 2:
             paths.append(plot_line_density(game, mu, out / "density.png"))
     return [str(p) for p in paths]
+
+
+def _multi_population_figures(game, res, out: Path, paths: list) -> bool:
+    """Figures of multi-population grid games and routing games; ``False`` if ``game`` is neither."""
+    layout = getattr(game, "layout", {})
+    if "routing" in layout:
+        from mfglearn.core.routes import link_entries
+        from mfglearn.viz.populations import plot_network_flows
+
+        if layout["routing"].network.positions:
+            shares = {res.solver: link_entries(game, res.policy)}
+            paths.append(plot_network_flows(game, shares, out / "network.png", {res.solver: -res.value}))
+        return True
+    grid = layout.get("grid")
+    if getattr(game, "populations", None) is not None and isinstance(grid, tuple) and res.mean_field.dim() == 2:
+        from mfglearn.viz.populations import animate_populations, plot_population_snapshots
+
+        paths.append(plot_population_snapshots(game, res.mean_field, out / "populations.png"))
+        paths.append(animate_populations(game, res.mean_field, out / "populations.gif"))
+        return True
+    return False
