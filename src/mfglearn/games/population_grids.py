@@ -107,6 +107,17 @@ def _openspiel_t0(init: np.ndarray, P: int, size: int) -> torch.Tensor:
     return torch.as_tensor(out)
 
 
+def _densities(mf, t, t0: torch.Tensor | None) -> torch.Tensor:
+    """``(P, S)`` (or ``(P, T, S)``) densities the rewards read: the mean fields, or at ``t = 0`` what
+    OpenSpiel reads there (``t0``, see :func:`_openspiel_t0`) when its quirks are on."""
+    d = mf.stack()
+    if t0 is None:
+        return d
+    tt = torch.as_tensor(t)
+    first = (tt == 0).reshape((1,) + tt.shape + (1,) * (d.dim() - 1 - tt.dim()))
+    return torch.where(first, (t0 if d.dim() == 2 else t0.unsqueeze(1)).to(d), d)
+
+
 def predator_prey(
     size: int = 5,
     horizon: int = 10,
@@ -158,11 +169,7 @@ def predator_prey(
 
     def make_reward(p: int):
         def reward(t, mf):
-            d = mf.stack()  # (P, S) or (P, T, S)
-            if t0 is not None:
-                tt = torch.as_tensor(t)
-                first = (tt == 0).reshape((1,) + tt.shape + (1,) * (d.dim() - 1 - tt.dim()))
-                d = torch.where(first, (t0 if d.dim() == 2 else t0.unsqueeze(1)).to(d), d)
+            d = _densities(mf, t, t0)
             inter = torch.tensordot(Rt[p].to(d), d, dims=([0], [0]))
             return -c * torch.log(d[p] + 1e-25) + inter
 
@@ -255,11 +262,7 @@ def crowd_avoidance(
 
     def make_reward(p: int):
         def reward(t, mf):
-            d = mf.stack()
-            if t0 is not None:
-                tt = torch.as_tensor(t)
-                first = (tt == 0).reshape((1,) + tt.shape + (1,) * (d.dim() - 1 - tt.dim()))
-                d = torch.where(first, (t0 if d.dim() == 2 else t0.unsqueeze(1)).to(d), d)
+            d = _densities(mf, t, t0)
             return -coef_congestion * torch.tensordot(Ct[p].to(d), d, dims=([0], [0])) + bonus[p].to(d)
 
         return reward

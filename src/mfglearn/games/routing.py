@@ -503,47 +503,31 @@ def link_flows(game: FiniteMFG, mu: torch.Tensor) -> torch.Tensor:
     return sum(x[..., :n].reshape(*mu.shape[:-1], lay.L, lay.W + 1).sum(-1) for x in parts)
 
 
+def _factory(setting: str, horizon: int, time_step_length: float, device) -> FiniteMFG:
+    network = setting.removeprefix("dynamic_routing_")
+    return routing_game(
+        network, horizon, time_step_length, openspiel_quirks=True, name=f"openspiel/{setting}", device=device
+    )
+
+
 def line(horizon: int = 5, time_step_length: float = 1.0, device=None) -> FiniteMFG:
     """OpenSpiel's factory setting ``dynamic_routing_line``: one OD pair on a 4-link line, T=5."""
-    return routing_game(
-        "line", horizon, time_step_length, openspiel_quirks=True, name="openspiel/dynamic_routing_line", device=device
-    )
+    return _factory("dynamic_routing_line", horizon, time_step_length, device)
 
 
 def braess(horizon: int = 100, time_step_length: float = 0.05, device=None) -> FiniteMFG:
     """OpenSpiel's factory setting ``dynamic_routing_braess``: Braess's network, 5 vehicles, T=100, dt=0.05."""
-    return routing_game(
-        "braess",
-        horizon,
-        time_step_length,
-        openspiel_quirks=True,
-        name="openspiel/dynamic_routing_braess",
-        device=device,
-    )
+    return _factory("dynamic_routing_braess", horizon, time_step_length, device)
 
 
 def sioux_falls_dummy_demand(horizon: int = 81, time_step_length: float = 0.5, device=None) -> FiniteMFG:
     """OpenSpiel's factory setting ``dynamic_routing_sioux_falls_dummy_demand``: two OD pairs, T=81, dt=0.5."""
-    return routing_game(
-        "sioux_falls_dummy_demand",
-        horizon,
-        time_step_length,
-        openspiel_quirks=True,
-        name="openspiel/dynamic_routing_sioux_falls_dummy_demand",
-        device=device,
-    )
+    return _factory("dynamic_routing_sioux_falls_dummy_demand", horizon, time_step_length, device)
 
 
 def sioux_falls(horizon: int = 81, time_step_length: float = 0.5, device=None) -> FiniteMFG:
     """OpenSpiel's factory setting ``dynamic_routing_sioux_falls``: the full Sioux Falls demand, T=81, dt=0.5."""
-    return routing_game(
-        "sioux_falls",
-        horizon,
-        time_step_length,
-        openspiel_quirks=True,
-        name="openspiel/dynamic_routing_sioux_falls",
-        device=device,
-    )
+    return _factory("dynamic_routing_sioux_falls", horizon, time_step_length, device)
 
 
 def routing(
