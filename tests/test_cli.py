@@ -156,3 +156,68 @@ def test_multi_population_and_routing_runs(tmp_path):
         )
         == 0
     )
+
+
+USER_GAME = '''
+import torch
+
+from mfglearn import FiniteMFG
+
+
+def ring(size: int = 6, horizon: int = 8, aversion: float = 1.0):
+    """Crowd aversion on a ring: stay or step left/right."""
+    nxt = (torch.arange(size)[:, None] + torch.tensor([-1, 0, 1])) % size
+    mu0 = torch.zeros(size, dtype=torch.float64)
+    mu0[0] = 1.0
+    return FiniteMFG(
+        n_states=size, n_actions=3, mu0=mu0, horizon=horizon, transition=nxt, name="ring",
+        reward=lambda t, mu: -aversion * torch.log(mu + 1e-9)[:, None] - 0.1 * torch.tensor([1.0, 0.0, 1.0]),
+    )
+
+
+def not_a_game():
+    return 42
+'''
+
+
+def test_a_user_game_from_a_file_runs_through_the_cli(tmp_path, monkeypatch):
+    import mfglearn
+    from mfglearn.cli import main
+
+    (tmp_path / "games").mkdir()
+    (tmp_path / "games" / "my_game.py").write_text(USER_GAME)
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "run"
+    argv = ["solve", "games/my_game.py:ring", "--solver", "mirror_descent", "--iterations", "4", "--out", str(run)]
+    assert main([*argv, "--set", "game.size=8", "--set", "solver.learning_rate=0.1"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["game"] == f"{tmp_path / 'games' / 'my_game.py'}:ring"  # absolute: works from anywhere
+    monkeypatch.chdir("/")
+    assert main(["show", str(run), "--json"]) == 0
+    assert main(["plot", str(run)]) == 0 and (run / "plots" / "metrics.png").exists()
+    assert main(["solve", "--resume", str(run), "--iterations", "7"]) == 0
+    assert len(json.loads((run / "history.json").read_text())["exploitability"]) == 7
+    game = mfglearn.make(config["game"], size=8)
+    resumed = mfglearn.Result.load(run)
+    direct = mfglearn.solve(game, "mirror_descent", iterations=7, learning_rate=0.1)
+    assert resumed.history["exploitability"] == direct.history["exploitability"]
+    monkeypatch.chdir(tmp_path)
+    grid = ["--grid", "solver.learning_rate=0.05,0.1", "--iterations", "3", "--workers", "1"]
+    assert main(["sweep", "games/my_game.py:ring", "--solver", "mirror_descent", *grid, "--out", "sw", "--json"]) == 0
+
+
+def test_user_game_errors_are_one_line(tmp_path):
+    (tmp_path / "g.py").write_text(USER_GAME)
+    (tmp_path / "broken.py").write_text("import nonexistent_module_xyz\n")
+    for ref, msg in [
+        (f"{tmp_path}/missing.py:ring", "does not exist"),
+        (f"{tmp_path}/g.py:nope", "has no callable 'nope'"),
+        (f"{tmp_path}/broken.py:f", "importing the game .* failed: ModuleNotFoundError"),
+        (f"{tmp_path}/g.py:not_a_game", "returned a int; it must return a game"),
+        ("no_such_package_xyz.games:f", "importing the game .* failed"),
+    ]:
+        p = run("solve", ref, "--iterations", "1")
+        assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr
+        import re
+
+        assert re.search(msg, p.stderr), (ref, p.stderr)

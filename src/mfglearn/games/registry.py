@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting, population_grids, routing
@@ -133,12 +135,71 @@ def list_games() -> list[str]:
     return sorted(GAMES)
 
 
+def resolve_game_id(game_id: str) -> str:
+    """``game_id`` in the form to store in a run directory: a user game ``path/to/file.py:factory``
+    gets an absolute path (so runs resume and plot from anywhere); other ids are unchanged."""
+    if isinstance(game_id, str) and game_id not in GAMES and ":" in game_id:
+        target, _, attr = game_id.rpartition(":")
+        if _is_file_ref(target):
+            return f"{Path(target).expanduser().resolve()}:{attr}"
+    return game_id
+
+
+def _is_file_ref(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or "\\" in target
+
+
+def _user_factory(ref: str) -> Callable:
+    """Import the factory of a user game ``"package.module:factory"`` or ``"path/to/file.py:factory"``."""
+    import importlib
+    import importlib.util
+    import sys
+
+    target, _, attr = ref.rpartition(":")
+    if not target or not attr:
+        raise UnknownNameError(f"a user game is 'module:factory' or 'file.py:factory', got {ref!r}")
+    try:
+        if _is_file_ref(target):
+            path = Path(target).expanduser().resolve()
+            if not path.is_file():
+                raise UnknownNameError(f"game file {target!r} does not exist (in {ref!r})")
+            name = "mfglearn_user_game_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+            module = sys.modules.get(name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[name]
+                    raise
+        else:
+            module = importlib.import_module(target)
+    except UnknownNameError:
+        raise
+    except Exception as exc:  # the user's module failed to import: say where, not a deep traceback
+        raise ValidationError(f"importing the game {ref!r} failed: {type(exc).__name__}: {exc}") from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise UnknownNameError(f"{target!r} has no callable {attr!r} (from the game {ref!r})")
+    return factory
+
+
 def get_game_spec(game_id: str) -> GameSpec:
-    """The :class:`GameSpec` for ``game_id`` (clear error listing the ids if unknown)."""
+    """The :class:`GameSpec` for ``game_id`` (clear error listing the ids if unknown).
+
+    Besides the registered ids, ``"package.module:factory"`` and ``"path/to/file.py:factory"``
+    name a user's own game: ``factory(**params)`` returns it.
+    """
     if not isinstance(game_id, str):
         raise UnknownNameError(
             f"a game id is a string such as 'four_rooms', got {game_id!r}; see mfglearn.list_games()"
         )
+    if game_id not in GAMES and ":" in game_id:
+        factory = _user_factory(resolve_game_id(game_id))
+        desc = (inspect.getdoc(factory) or f"user game {game_id}").split("\n")[0]
+        return GameSpec(game_id, factory, desc, "custom")
     try:
         return GAMES[game_id]
     except KeyError:
@@ -175,9 +236,15 @@ def make(game_id: str, **params):
             )
     _check_kinds(game_id, spec, params)
     try:
-        return spec.make(**params)
+        game = spec.make(**params)
     except TypeError as exc:
         raise ValidationError(f"bad parameters for game {game_id!r}: {exc}") from None
+    if spec.kind == "custom" and not hasattr(game, "kind"):
+        raise ValidationError(
+            f"the game factory {game_id!r} returned a {type(game).__name__}; it must return a game "
+            "(e.g. mfglearn.FiniteMFG(...) or multi_population_game(...))"
+        )
+    return game
 
 
 def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:

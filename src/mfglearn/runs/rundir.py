@@ -131,8 +131,10 @@ def run(
     if (out / CONFIG).exists():
         raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
     checkpoint_every = check_int("checkpoint_every", checkpoint_every)
+    from mfglearn.games.registry import resolve_game_id
+
     config = {
-        "game": game_id,
+        "game": resolve_game_id(game_id),  # a user game's file is stored with its absolute path
         "game_params": dict(game_params or {}),
         "solver": solver,
         "solver_params": dict(solver_params or {}),
