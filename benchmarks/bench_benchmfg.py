@@ -27,6 +27,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn  # noqa: E402
 from mfglearn._common.io import atomic_write_json  # noqa: E402
@@ -126,7 +127,7 @@ def main() -> None:
     ap.add_argument("--envs", default=",".join(ENVS))
     ap.add_argument("--garnet", action="store_true", help="MF-Garnet scaling curve instead of the table")
     ap.add_argument("--sizes", default="10,25,50,100,200")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    add_out(ap, "benchmfg_bench", committed="benchmarks/results")
     args = ap.parse_args()
     torch.set_num_threads(1)
     logging.disable(logging.CRITICAL)

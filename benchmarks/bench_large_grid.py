@@ -12,7 +12,7 @@ bandwidth (measured here with a large tensor copy):
 
 Prints the achieved GB/s and the ratio to the copy bandwidth for the stencil
 kernel (GridKernel) and for the generic gather/scatter kernel (SparseKernel) on
-the same game, and writes benchmarks/results/large_grid.json.
+the same game, and writes large_grid.json under --out (committed: benchmarks/results/large_grid.json).
 
     python benchmarks/bench_large_grid.py [--rows 1000 --cols 1000 --horizon 100 --threads 1]
 """
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-sparse", action="store_true", help="skip the generic gather/scatter kernel")
+    add_out(ap, "large_grid", committed="benchmarks/results")
     args = ap.parse_args()
     mfglearn.set_threads(args.threads)
     dt = torch.float32
@@ -98,7 +99,7 @@ def main() -> None:
                 )
             )
             print(f"{label:14s} {name:9s} {sec:8.3f} {floor:8.3f} {nbytes / sec / 1e9:7.2f} {sec / floor:7.1f}x")
-    out = Path(__file__).parent / "results" / "large_grid.json"
+    out = args.out / "large_grid.json"
     atomic_write_json(out, {"states": S, "horizon": T, "threads": args.threads, "copy_gb_s": bw, "rows": rows})
     print(f"wrote {out}")
 

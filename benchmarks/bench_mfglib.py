@@ -8,7 +8,7 @@ MFGLib's ``solve`` does), the speed ratio and both final exploitabilities. MFGLi
 twice when ``opt_einsum`` is importable: with torch's opt_einsum path disabled (its
 default install) and enabled (its best configuration). ``--scaling`` times OMD,
 MF-OMO and OMI on building evacuation as the floors grow. Writes
-``benchmarks/results/mfglib.json`` (or ``mfglib_scaling.json``).
+``mfglib.json`` (or ``mfglib_scaling.json``) under ``--out`` (committed: ``benchmarks/results/``).
 
     pip install mfglib==0.3.0 opt_einsum
     python benchmarks/bench_mfglib.py [--iterations 300] [--slow-iterations 30]
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -51,7 +52,7 @@ def algorithms(name: str):
     return algs
 
 
-def scaling(sizes: list[int], iterations: int, budget_s: float) -> None:
+def scaling(sizes: list[int], iterations: int, budget_s: float, out_dir: Path) -> None:
     """Building evacuation (5 floors of ``n x n``): ms per iteration of OMD, MF-OMO, OMI for both libraries."""
     from mfglib.alg import MFOMO, OccupationMeasureInclusion, OnlineMirrorDescent
     from mfglib.env import Environment
@@ -80,7 +81,7 @@ def scaling(sizes: list[int], iterations: int, budget_s: float) -> None:
                     give_up.add(label)  # larger sizes would exceed the budget: stop timing MFGLib there
             rows.append(dict(states=game.S, algorithm=label, mfglearn_ms=ms_ours, mfglib_ms=ms_lib))
             print(f"{game.S:7d} {label:8s} {ms_ours:12.2f} {ms_lib:12.2f} {ms_lib / ms_ours:8.1f}", flush=True)
-    out = Path(__file__).parent / "results" / "mfglib_scaling.json"
+    out = out_dir / "mfglib_scaling.json"
     atomic_write_json(
         out, {"iterations": iterations, "rows": rows, "command": "python benchmarks/bench_mfglib.py --scaling"}
     )
@@ -94,13 +95,14 @@ def main() -> None:
     ap.add_argument("--envs", default=",".join(ENVS))
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--budget", type=float, default=120.0, help="scaling: seconds per MFGLib run before giving up")
+    add_out(ap, "mfglib", committed="benchmarks/results")
     args = ap.parse_args()
     import mfglib.alg  # noqa: F401  (first: avoids mfglib's circular import)
     from mfglib.env import Environment
 
     if args.scaling:
         mfglearn.set_threads(1)
-        scaling([4, 6, 10, 14, 20, 28], 5, args.budget)
+        scaling([4, 6, 10, 14, 20, 28], 5, args.budget, args.out)
         return
 
     mfglearn.set_threads(1)
@@ -140,7 +142,7 @@ def main() -> None:
             print(line, flush=True)
             rows.append(row)
     torch.backends.opt_einsum.enabled = True
-    out = Path(__file__).parent / "results" / "mfglib.json"
+    out = args.out / "mfglib.json"
     atomic_write_json(
         out,
         {

@@ -2,7 +2,7 @@
 
 Prints wall time per iteration for each library, the speed ratio, and both final
 exploitabilities (OpenSpiel's NashConv vs mfglearn's), then writes the table to
-benchmarks/results/openspiel.json.
+openspiel.json under --out (committed: benchmarks/results/openspiel.json).
 
     python benchmarks/bench_openspiel.py [--iterations 10]
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -48,6 +48,7 @@ def mfglearn_run(game, make_solver, iterations, repeats=5):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iterations", type=int, default=10)
+    add_out(ap, "openspiel", committed="benchmarks/results")
     args = ap.parse_args()
     mfglearn.set_threads(1)
     import pyspiel
@@ -104,7 +105,7 @@ def main() -> None:
     g = mfglearn.make("openspiel/crowd_modelling_2d_four_rooms")
     t200, e200 = mfglearn_run(g, lambda x: FictitiousPlay(x), 200, repeats=3)
     print(f"200 fictitious-play iterations on four rooms (H=40): {200 * t200:.3f} s, exploitability {e200:.4f}")
-    out = Path(__file__).parent / "results" / "openspiel.json"
+    out = args.out / "openspiel.json"
     atomic_write_json(out, {"rows": rows, "fp200_four_rooms_seconds": 200 * t200, "torch": torch.__version__})
     print(f"wrote {out}")
 

@@ -10,22 +10,21 @@ One process, one thread, ratios (not absolute seconds) are the figures to quote:
   population of mass 1): seconds per iteration of fictitious play and mirror descent, and
   whether the histories are bit-identical.
 
-    python benchmarks/bench_populations.py [--skip-openspiel] [--out FILE]
+    python benchmarks/bench_populations.py [--skip-openspiel] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
 from mfglearn.model.populations import Population, multi_population_game
 
-OUT = Path(__file__).parent / "results" / "populations_bench.json"
 GAMES = [
     ("openspiel/predator_prey_5x5x3", "python_mfg_predator_prey", "predator_prey_5x5x3"),
     ("openspiel/predator_prey_5x5x4", "python_mfg_predator_prey", "predator_prey_5x5x4"),
@@ -57,7 +56,7 @@ def one_population(g):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--skip-openspiel", action="store_true")
-    ap.add_argument("--out", type=Path, default=OUT)
+    add_out(ap, "populations_bench", committed="benchmarks/results")
     args = ap.parse_args()
     mfglearn.set_threads(1)
     rows = []
@@ -136,7 +135,7 @@ def main() -> None:
                 }
             )
     atomic_write_json(
-        args.out,
+        args.out / "populations_bench.json",
         {
             "command": "python benchmarks/bench_populations.py",
             "openspiel": rows,
@@ -144,7 +143,7 @@ def main() -> None:
             "torch": torch.__version__,
         },
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out / 'populations_bench.json'}")
 
 
 if __name__ == "__main__":

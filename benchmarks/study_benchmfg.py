@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _paths import add_out  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json, atomic_write_text
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=60)
     ap.add_argument("--seeds", default="10,42,111,1032")
     ap.add_argument("--envs", default=",".join(ENVS))
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "benchmfg"))
+    add_out(ap, "benchmfg")
     ap.add_argument("--replot", action="store_true", help="redraw the figures from --out's JSON without running")
     args = ap.parse_args()
     if args.replot:

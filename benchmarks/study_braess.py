@@ -17,7 +17,7 @@ Five vehicles go from O to E on Braess's network (BPR travel times, T = 100 step
   response, as the number of vehicles grows (simulated N-player game, common random numbers).
 
 Writes ``braess.json`` and the figures ``path_times.png``, ``network.png``, ``finite_n.png``
-under ``--out`` (default ``benchmarks/results/braess``).
+under ``--out`` (default a scratch folder; the committed run is ``benchmarks/results/braess``).
 
     python benchmarks/study_braess.py [--iterations 60] [--episodes 400] [--out DIR]
 """
@@ -27,9 +27,9 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -39,7 +39,7 @@ from mfglearn.population.nplayer import finite_n_exploitability
 from mfglearn.viz._mpl import pyplot, save
 from mfglearn.viz.populations import plot_network_flows
 
-OUT = Path(__file__).parent / "results" / "braess"
+OUT = scratch("braess")  # benchmarks/results/braess holds the committed run
 NS = (5, 10, 20, 40, 80, 160)
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=60)
     ap.add_argument("--episodes", type=int, default=400)
     ap.add_argument("--grid", type=int, default=80, help="simplex resolution of the social-optimum search")
-    ap.add_argument("--out", type=Path, default=OUT)
+    add_out(ap, "braess")
     args = ap.parse_args()
     mfglearn.set_threads(1)
     t0 = time.time()

@@ -1,6 +1,6 @@
 """DEDA-FP study (seed 000): LQ against the exact equilibrium, four-rooms densities, population-inference timing.
 
-Produces, in benchmarks/results/deda_fp/:
+Produces, under --out (committed: benchmarks/results/deda_fp/):
 
 * ``lq_exploitability.png`` / ``lq.json``: exact exploitability per iteration of DEDA-FP and
   the two baselines (Algo1 ``deep_fp_sampled``, Algo2 ``deep_fp_average``) on ``lq``, against
@@ -22,9 +22,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -40,7 +40,7 @@ from mfglearn.model.continuous import MeanField
 from mfglearn.viz._mpl import pyplot, save
 from mfglearn.viz.continuous import plot_density_snapshots
 
-OUT = Path(__file__).parent / "results" / "deda_fp"
+OUT = scratch("deda_fp")  # --out sets it; benchmarks/results/deda_fp holds the committed run
 METHODS = ("deda_fp", "deep_fp_sampled", "deep_fp_average")
 LABELS = {"deda_fp": "DEDA-FP (flow)", "deep_fp_sampled": "Algo1 (mixture, KDE)", "deep_fp_average": "Algo2 (BC, KDE)"}
 
@@ -236,7 +236,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=10)
+    add_out(ap, "deda_fp")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
     torch.set_num_threads(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.part == "lq":

@@ -13,7 +13,7 @@ play it in the N-player game for ``N = 2 .. 2000``:
 * the l1 distance between the N-player empirical state distribution and the mean
   field, averaged over time and episodes, against a ``C / sqrt(N)`` line.
 
-Writes ``benchmarks/results/finite_n/{finite_n.png, summary.json}``.
+Writes ``finite_n.png`` and ``summary.json`` under ``--out`` (committed: ``benchmarks/results/finite_n``).
 
     python benchmarks/study_finite_n.py [--episodes 2000]
 """
@@ -23,14 +23,15 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
+
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
 from mfglearn.population.nplayer import conditional_deviation_gain, simulate
 from mfglearn.viz._mpl import pyplot, save
 
-OUT = Path(__file__).parent / "results" / "finite_n"
+OUT = scratch("finite_n")  # --out sets it; benchmarks/results/finite_n holds the committed run
 NS = (2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 
 
@@ -98,7 +99,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--episodes", type=int, default=500)
     ap.add_argument("--games", default="beach_bar,lq_discrete")
+    add_out(ap, "finite_n")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
     mfglearn.set_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """GMF-Q study (seed 002): naive Q-learning's failure, GMF-Q's convergence, independent learners.
 
-Produces, in benchmarks/results/gmf_q/:
+Produces, under --out (committed: benchmarks/results/gmf_q/):
 
 * ``fluctuation_ad_auction.png``: the seed's failure figure: ``|L_k - L_{k+1}|`` in
   l_inf and l_1 over ``--paths`` sample paths of naive Q-learning (argmax-e, no
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -31,7 +31,7 @@ from mfglearn.games.markets import auction_round, market_price
 from mfglearn.learning.independent import independent_q_learning, play_policy
 from mfglearn.viz._mpl import pyplot, save
 
-OUT = Path(__file__).parent / "results" / "gmf_q"
+OUT = scratch("gmf_q")  # --out sets it; benchmarks/results/gmf_q holds the committed run
 
 
 def fluctuation(game, paths: int, iterations: int, inner: int, agents: int) -> dict:
@@ -192,7 +192,10 @@ def main() -> None:
     ap.add_argument("--agents", type=int, default=10_000)
     ap.add_argument("--players", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=20_000)
+    add_out(ap, "gmf_q")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
     mfglearn.set_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     game = mfglearn.make("ad_auction")

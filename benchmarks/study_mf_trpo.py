@@ -1,6 +1,6 @@
 """MF-TRPO study (seed 001): four-rooms crowd and a harder game, against fictitious play and OMD.
 
-Produces, in benchmarks/results/mf_trpo/:
+Produces, under --out (committed: benchmarks/results/mf_trpo/):
 
 * ``panels_<game>.png``: the seed's four panels (exploitability, quality,
   mean-field deltas, mu-weighted policy deltas) for MF-TRPO, fictitious play and
@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
+
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
 from mfglearn.viz import plot_grid_density, plot_histories, plot_loglog
 
-OUT = Path(__file__).parent / "results" / "mf_trpo"
+OUT = scratch("mf_trpo")  # --out sets it; benchmarks/results/mf_trpo holds the committed run
 PANELS = ("exploitability", "quality", "mean_field_delta", "policy_delta")
 
 
@@ -52,7 +53,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iterations", type=int, default=60)
     ap.add_argument("--seeds", type=int, default=5)
+    add_out(ap, "mf_trpo")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
     mfglearn.set_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     summary = {}

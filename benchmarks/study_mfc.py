@@ -1,6 +1,6 @@
 """Mean-field control study (seed 002, second half): MFC-K-Q against the exact optimum, N agents, price of anarchy.
 
-Produces, in benchmarks/results/mfc/:
+Produces, under --out (committed: benchmarks/results/mfc/):
 
 * ``kq_vs_epsilon.png``: planner value of MFC-K-Q (exact observations and ``n_agents``
   simulated agents per net point) and of plain MFC Q-learning with 10x the samples,
@@ -18,16 +18,16 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
 
 import torch
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
 from mfglearn.control import MFCKQ, LiftedMFC, MFCQLearning, optimize_open_loop, simulate_cooperative, solve_dp
 from mfglearn.viz._mpl import pyplot, save
 
-OUT = Path(__file__).parent / "results" / "mfc"
+OUT = scratch("mfc")  # --out sets it; benchmarks/results/mfc holds the committed run
 
 
 def kq_vs_epsilon(game, exact_value: float, net_value: float, resolutions: list[int], policy_resolution: int) -> dict:
@@ -166,7 +166,10 @@ def price_of_anarchy(game, mfc_value: float, mfc_policy) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--episodes", type=int, default=200)
+    add_out(ap, "mfc")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
     mfglearn.set_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -15,7 +15,8 @@ On OpenSpiel's ``predator_prey_5x5x3`` and ``predator_prey_5x5x4`` settings:
   for finding a cell its population left empty, which N-player measures do until N_p is large
   compared with the 25 cells.
 
-Writes ``populations.json`` and the figures under ``--out`` (default ``benchmarks/results/populations``).
+Writes ``populations.json`` and the figures under ``--out`` (default a scratch
+folder; the committed run is ``benchmarks/results/populations``).
 
     python benchmarks/study_populations.py [--iterations 300] [--episodes 200] [--out DIR]
 """
@@ -25,10 +26,10 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
@@ -36,7 +37,7 @@ from mfglearn.population.nplayer import conditional_deviation_gain
 from mfglearn.viz._mpl import pyplot, save
 from mfglearn.viz.populations import COLORS, animate_populations, plot_population_snapshots
 
-OUT = Path(__file__).parent / "results" / "populations"
+OUT = scratch("populations")  # benchmarks/results/populations holds the committed run
 NS = (6, 24, 96, 384, 1536, 6144)
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--episodes", type=int, default=200)
-    ap.add_argument("--out", type=Path, default=OUT)
+    add_out(ap, "populations")
     args = ap.parse_args()
     mfglearn.set_threads(1)
     t0 = time.time()
