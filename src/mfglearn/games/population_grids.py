@@ -118,6 +118,23 @@ def _densities(mf, t, t0: torch.Tensor | None) -> torch.Tensor:
     return torch.where(first, (t0 if d.dim() == 2 else t0.unsqueeze(1)).to(d), d)
 
 
+def _grid_game(rewards, mu0, kernel, size, horizon, name, device, layout: dict, params: dict) -> FiniteMFG:
+    """The populations ``pop0..`` of a grid game (one reward each, a shared kernel) as one game."""
+    pops = [
+        Population(size * size, 5, mu0[p], r, kernel, name=f"pop{p}", layout={"grid": (size, size)})
+        for p, r in enumerate(rewards)
+    ]
+    return multi_population_game(
+        pops,
+        horizon=horizon,
+        name=name,
+        batched_reward=True,
+        layout={"grid": (size, size), **layout, "actions": ACTION_NAMES, "cell_order": "x + size * y"},
+        params=params,
+        device=device,
+    )
+
+
 def predator_prey(
     size: int = 5,
     horizon: int = 10,
@@ -175,17 +192,16 @@ def predator_prey(
 
         return reward
 
-    pops = [
-        Population(size * size, 5, mu0[p], make_reward(p), kernel, name=f"pop{p}", layout={"grid": (size, size)})
-        for p in range(P)
-    ]
-    return multi_population_game(
-        pops,
-        horizon=horizon,
-        name=name,
-        batched_reward=True,
-        layout={"grid": (size, size), "actions": ACTION_NAMES, "cell_order": "x + size * y"},
-        params={
+    return _grid_game(
+        [make_reward(p) for p in range(P)],
+        mu0,
+        kernel,
+        size,
+        horizon,
+        name,
+        device,
+        {},
+        {
             "size": size,
             "horizon": horizon,
             "reward_matrix": R.tolist(),
@@ -193,7 +209,6 @@ def predator_prey(
             "noise_probability": noise_probability,
             "congestion_coeff": congestion_coeff,
         },
-        device=device,
     )
 
 
@@ -267,17 +282,16 @@ def crowd_avoidance(
 
         return reward
 
-    pops = [
-        Population(S, 5, mu0[p], make_reward(p), kernel, name=f"pop{p}", layout={"grid": (size, size)})
-        for p in range(P)
-    ]
-    return multi_population_game(
-        pops,
-        horizon=horizon,
-        name=name,
-        batched_reward=True,
-        layout={"grid": (size, size), "walls": grid, "actions": ACTION_NAMES, "cell_order": "x + size * y"},
-        params={
+    return _grid_game(
+        [make_reward(p) for p in range(P)],
+        mu0,
+        kernel,
+        size,
+        horizon,
+        name,
+        device,
+        {"walls": grid},
+        {
             "horizon": horizon,
             "congestion_matrix": C.tolist(),
             "targets": [list(t) for t in targets],
@@ -286,7 +300,6 @@ def crowd_avoidance(
             "coef_congestion": coef_congestion,
             "coef_target": coef_target,
         },
-        device=device,
     )
 
 

@@ -161,38 +161,30 @@ class Network:
         given, is checked against every link)."""
         if not isinstance(d, dict) or "links" not in d:
             raise ValidationError("a network description is a dict with a 'links' list (and optionally 'demand')")
-        links = []
-        for k, row in enumerate(d["links"]):
-            try:
-                links.append(
-                    Link(
-                        str(row["from"]),
-                        str(row["to"]),
-                        float(row.get("free_flow_time", 1.0)),
-                        float(row.get("capacity", 1.0)),
-                        float(row.get("bpr_a", 0.0)),
-                        float(row.get("bpr_b", 1.0)),
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValidationError(
-                    f"links[{k}] = {row!r}: needs 'from' and 'to' and numeric coefficients ({exc})"
-                ) from None
-        demand = []
-        for k, row in enumerate(d.get("demand", [])):
-            try:
-                demand.append(
-                    ODDemand(
-                        str(row["origin"]),
-                        str(row["destination"]),
-                        float(row.get("departure_time", 0.0)),
-                        float(row.get("count", 1.0)),
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValidationError(
-                    f"demand[{k}] = {row!r}: needs 'origin' and 'destination' links ({exc})"
-                ) from None
+        links = _rows(
+            d["links"],
+            "links",
+            lambda r: Link(
+                str(r["from"]),
+                str(r["to"]),
+                float(r.get("free_flow_time", 1.0)),
+                float(r.get("capacity", 1.0)),
+                float(r.get("bpr_a", 0.0)),
+                float(r.get("bpr_b", 1.0)),
+            ),
+            "needs 'from' and 'to' and numeric coefficients",
+        )
+        demand = _rows(
+            d.get("demand", []),
+            "demand",
+            lambda r: ODDemand(
+                str(r["origin"]),
+                str(r["destination"]),
+                float(r.get("departure_time", 0.0)),
+                float(r.get("count", 1.0)),
+            ),
+            "needs 'origin' and 'destination' links",
+        )
         pos = {str(k): (float(v[0]), float(v[1])) for k, v in d.get("positions", {}).items()}
         nodes = d.get("nodes")
         return cls(
@@ -244,6 +236,17 @@ class Network:
             ],
             "positions": {k: list(v) for k, v in self.positions.items()},
         }
+
+
+def _rows(rows, what: str, build, need: str) -> list:
+    """``build(row)`` for every row of a network description, one error naming a bad row."""
+    out = []
+    for k, row in enumerate(rows):
+        try:
+            out.append(build(row))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValidationError(f"{what}[{k}] = {row!r}: {need} ({exc})") from None
+    return out
 
 
 def _read_csv(path: Path) -> list[dict]:

@@ -58,18 +58,6 @@ def test_uniform_policy_nash_conv_and_values(gid):
     np.testing.assert_allclose(rep.value.numpy(), pi_values, atol=1e-6, rtol=1e-9)
 
 
-def test_pinned_values():
-    # OpenSpiel 2.0.2's NashConv of the uniform policy, so the numbers hold where it is not installed
-    pinned = {
-        "openspiel/predator_prey_5x5x3": 36.968383925225865,
-        "openspiel/predator_prey_5x5x4": 67.89876237335486,
-        "openspiel/crowd_avoidance": 6.276543452378794,
-    }
-    for gid, v in pinned.items():
-        g = mfglearn.make(gid)
-        assert mfglearn.exploitability(g, g.uniform_policy()) == pytest.approx(v, abs=1e-9)
-
-
 def _run_openspiel(algo, n):
     out = []
     for _ in range(n):

@@ -45,18 +45,6 @@ def test_uniform_policy_nash_conv_and_travel_times(setting):
         assert row["travel_time"] == pytest.approx(-nc._pi_value.eval_state(st), abs=1e-6)
 
 
-def test_pinned_values():
-    # OpenSpiel 2.0.2's NashConv of the uniform policy (the Sioux Falls one takes OpenSpiel ~30 s)
-    pinned = {
-        "openspiel/dynamic_routing_line": 0.0,
-        "openspiel/dynamic_routing_braess": 0.5,
-        "openspiel/dynamic_routing_sioux_falls_dummy_demand": 18.989261166933723,
-    }
-    for gid, v in pinned.items():
-        g = mfglearn.make(gid)
-        assert mfglearn.exploitability(g, g.uniform_policy()) == pytest.approx(v, abs=1e-9)
-
-
 def _os_decision_state(osg, link: str, wait: int, t: int):
     st = osg.new_initial_state().child(0)
     st._vehicle_location, st._waiting_time, st._current_time_step = link, wait, t
