@@ -265,8 +265,9 @@ def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
             what = "an integer"
         elif isinstance(d, float):  # a number, or for some games an array of them (lq's matrices)
             ok, what = not isinstance(value, (bool, str, bytes, dict)), "a number"
-        elif isinstance(d, str):
-            ok, what = isinstance(value, str), "a string"
+        elif isinstance(d, str):  # a name, or for some games the data it names (a map's rows)
+            rows = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+            ok, what = isinstance(value, str) or rows, "a string"
         else:
             continue
         if not ok:
