@@ -16,8 +16,10 @@ Produces, under --out (committed: benchmarks/results/mfc/):
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
+from pathlib import Path
 
 import torch
 from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
@@ -58,35 +60,63 @@ def kq_vs_epsilon(game, exact_value: float, net_value: float, resolutions: list[
             f"  n={n:3d} eps={2 / n:.3f} samples={samples:6d}: MFC-K-Q {kq.value:.4f} (gap {r['kq_gap']:.2e}), "
             f"sampled {kq_s.value:.4f}, Q-learning x10 samples {ql.value:.4f}  ({time.perf_counter() - t0:.1f}s)"
         )
+    plot_kq_vs_epsilon(game.name, exact_value, net_value, rows, OUT / "kq_vs_epsilon.png")
+    return {"exact_value": exact_value, "net_value": net_value, "rows": rows}
+
+
+# one colour and marker per method across both panels
+STYLES = {
+    "kq": dict(color="#0072B2", marker="o", ls="-"),
+    "kq_net": dict(color="#56B4E9", marker="o", ls="-."),
+    "kq_sampled": dict(color="#D55E00", marker="s", ls="--"),
+    "q_learning": dict(color="#009E73", marker="^", ls=":"),
+}
+
+
+def plot_kq_vs_epsilon(name: str, exact_value: float, net_value: float | None, rows: list[dict], path) -> str:
+    """Value and suboptimality of MFC-K-Q (exact and sampled) and MFC Q-learning against the net resolution."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     eps = [r["epsilon"] for r in rows]
-    axes[0].plot(eps, [r["kq_value"] for r in rows], "o-", label="MFC-K-Q (exact observations)")
-    axes[0].plot(eps, [r["kq_sampled_value"] for r in rows], "s--", label="MFC-K-Q (1000 agents per net point)")
-    axes[0].plot(eps, [r["q_learning_value"] for r in rows], "^:", label="MFC Q-learning (10x samples)")
+    n = [round(2 / e) for e in eps]
+    axes[0].plot(eps, [r["kq_value"] for r in rows], label="MFC-K-Q (exact observations)", **STYLES["kq"])
+    axes[0].plot(
+        eps, [r["kq_sampled_value"] for r in rows], label="MFC-K-Q (1000 agents per net point)", **STYLES["kq_sampled"]
+    )
+    axes[0].plot(
+        eps, [r["q_learning_value"] for r in rows], label="MFC Q-learning (10x samples)", **STYLES["q_learning"]
+    )
     axes[0].axhline(exact_value, color="k", lw=0.8, label=f"exact optimum {exact_value:.4f}")
-    axes[0].axhline(net_value, color="grey", lw=0.8, ls="--", label=f"optimum over the same policy net {net_value:.4f}")
-    axes[0].set_xscale("log")
-    axes[0].set_xlabel("net resolution epsilon = 2 / n (l1)")
+    if net_value is not None:
+        axes[0].axhline(
+            net_value, color="grey", lw=0.8, ls="--", label=f"optimum on the same policy net {net_value:.4f}"
+        )
     axes[0].set_ylabel("planner value from mu0")
-    axes[0].set_title(f"{game.name}: value of the learned policy")
-    axes[0].invert_xaxis()
-    axes[0].legend(fontsize=8)
+    axes[0].set_title(f"{name}: value of the learned policy")
     for key, style, label in (
-        ("kq_gap", "o-", "MFC-K-Q"),
-        ("kq_gap_same_policy_net", "o-.", "MFC-K-Q vs optimum on its policy net"),
-        ("kq_sampled_gap", "s--", "MFC-K-Q sampled"),
+        ("kq_gap", "kq", "MFC-K-Q"),
+        ("kq_gap_same_policy_net", "kq_net", "MFC-K-Q vs the optimum on its policy net"),
+        ("kq_sampled_gap", "kq_sampled", "MFC-K-Q sampled"),
     ):
-        axes[1].loglog(eps, [max(r[key], 1e-6) for r in rows], style, label=label)
-    axes[1].loglog(eps, [exact_value - r["q_learning_value"] for r in rows], "^:", label="MFC Q-learning")
-    axes[1].set_xlabel("epsilon")
+        axes[1].loglog(eps, [max(r[key], 1e-6) for r in rows], label=label, **STYLES[style])
+    axes[1].loglog(
+        eps, [exact_value - r["q_learning_value"] for r in rows], label="MFC Q-learning", **STYLES["q_learning"]
+    )
     axes[1].set_ylabel("optimum - value (floor 1e-6)")
-    axes[1].invert_xaxis()
     axes[1].set_title("suboptimality")
-    axes[1].legend(fontsize=8)
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    for ax in axes:  # one labelled tick per net resolution: log-scale minor labels would overlap
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(eps))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f"{e:.2g}\n(n={k})" for e, k in zip(eps, n, strict=True)], fontsize=8)
+        ax.set_xlabel("net resolution epsilon = 2 / n (l1)")
+        ax.invert_xaxis()
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
     fig.tight_layout()
-    save(fig, OUT / "kq_vs_epsilon.png")
-    return {"exact_value": exact_value, "rows": rows}
+    return save(fig, path)
 
 
 def nagent_gap(game, policy, value: float, ns: list[int], episodes: int) -> dict:
@@ -166,12 +196,21 @@ def price_of_anarchy(game, mfc_value: float, mfc_policy) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument(
+        "--replot", type=Path, default=None, metavar="SUMMARY.json", help="redraw from a summary, no solving"
+    )
     add_out(ap, "mfc")
     args = ap.parse_args()
     global OUT
     OUT = args.out
     mfglearn.set_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.replot:
+        done = json.loads(args.replot.read_text())
+        kq = done["kq_vs_epsilon"]
+        net = kq.get("net_value", done["congestion_exact"]["dp_policy_net_4_value"])
+        print(plot_kq_vs_epsilon("congestion", kq["exact_value"], net, kq["rows"], OUT / "kq_vs_epsilon.png"))
+        return
     t0 = time.perf_counter()
     summary: dict = {}
     game = mfglearn.make("congestion")

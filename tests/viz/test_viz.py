@@ -49,3 +49,40 @@ def test_population_and_network_figures(tmp_path):
     assert (tmp_path / out).stat().st_size > 1000
     with pytest.raises(mfglearn.ValidationError, match="not a multi-population grid game"):
         plot_population_snapshots(mfglearn.make("four_rooms"), mu, tmp_path / "x.png")
+
+
+def test_shared_colour_scale_leaves_out_an_initial_point_mass():
+    import numpy as np
+
+    from mfglearn.viz.grids import informative_times, shared_top
+
+    maxima = [1.0, 0.39, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01, 0.01, 0.01]
+    frames = [np.array([[m, np.nan]]) for m in maxima]  # a wall (NaN) in every frame
+    assert shared_top(frames) == 0.39  # the largest maximum within 10x the median (0.05): t = 0 saturates
+    assert shared_top([np.array([[0.2]]), np.array([[0.1]])]) == 0.2  # nothing extreme: the true maximum
+    assert informative_times(30) == [1, 10, 20, 29] and informative_times(3) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "game,solver,sets",
+    [
+        ("four_rooms", "mirror_descent", ["--set", "game.horizon=6", "--set", "solver.learning_rate=0.1"]),
+        ("four_rooms_crowd", "fictitious_play", []),
+        ("beach_bar", "fictitious_play", []),
+        ("openspiel/predator_prey_5x5x3", "mirror_descent", []),
+    ],
+)
+def test_run_figures_draw_without_warnings(tmp_path, game, solver, sets, recwarn):
+    import warnings
+
+    from mfglearn.cli import main
+
+    run = tmp_path / "run"
+    assert main(["solve", game, "--solver", solver, "--iterations", "3", *sets, "--out", str(run), "--no-plots"]) == 0
+    recwarn.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a matplotlib or numpy warning while drawing fails the test
+        from mfglearn.viz import plot_run
+
+        paths = plot_run(run)
+    assert paths and all((run / "plots" / p.split("/")[-1]).stat().st_size > 3000 for p in paths)

@@ -28,16 +28,33 @@ def plot_planner_path(game, result, path: str | Path, steps: int = 30) -> str:
     actions = game.layout.get("actions", [f"action {a}" for a in range(game.A)])
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    from matplotlib.ticker import MaxNLocator
+
     axes[0].stackplot(range(steps), mus_t.T.numpy(), labels=names)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_xlabel("t")
     axes[0].set_ylabel("population share")
     axes[0].set_title(f"{game.name}: population under {result.method}")
     axes[0].legend(fontsize=7, loc="upper right")
     # expected action index per state shows how the planner's local policy changes with the population
-    for s in range(game.S):
-        axes[1].plot(range(steps), hs_t[:, s, -1].numpy(), label=names[s])
+    styles = ("-", "--", ":", "-.")
+    markers = ("o", "s", "^", "D", "v", "P")
+    for s in range(game.S):  # equal curves are common (the same action everywhere): styles keep them apart
+        axes[1].plot(
+            range(steps),
+            hs_t[:, s, -1].numpy(),
+            label=names[s],
+            ls=styles[s % 4],
+            lw=1.4,
+            marker=markers[s % 6],
+            markevery=max(1, steps // 8) + s,
+            ms=4,
+            alpha=0.9,
+        )
     axes[1].set_xlabel("t")
     axes[1].set_ylabel(f"h(t, s, {actions[-1]!r})")
+    axes[1].set_ylim(-0.05, 1.05)
     axes[1].set_title("planner's local policy")
     axes[1].legend(fontsize=7)
     axes[2].plot(range(steps), rs)

@@ -18,9 +18,13 @@ LABELS = {
 }
 
 
+LINEAR = frozenset({"value", "br_return", "objective", "social_value", "planner_value"})
+
+
 def _band(runs: Sequence[Mapping], key: str):
     n = min(len(r[key]) for r in runs)
-    arr = np.array([np.asarray(r[key][:n], dtype=float) for r in runs])
+    # metrics measured every k iterations are None in between: gaps, not zeros
+    arr = np.array([[np.nan if v is None else float(v) for v in r[key][:n]] for r in runs])
     x = np.asarray(runs[0]["iteration"][:n])
     return x, arr
 
@@ -40,40 +44,65 @@ def plot_histories(
         runs: ``{label: history}`` or ``{label: [history, ...]}`` (e.g. ``result.history``).
         keys: history keys to plot, one panel each.
         path: where to save the figure (PNG); ``None`` returns the figure.
-        logy: log-scale y axes (non-positive values are clipped to the smallest positive one).
+        logy: log-scale y axes where a metric is non-negative (zeros are clipped to the smallest positive
+            value); metrics with negative values (values, returns) keep a linear axis.
         styles: optional matplotlib line keywords per label (e.g. ``{"exact": {"ls": "--", "color": "k"}}``).
     """
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    def _has(run, key):
+        hist = [run] if isinstance(run, Mapping) else list(run)
+        return all(key in h and any(isinstance(v, (int, float)) for v in h[key]) for h in hist)
+
+    keys = [k for k in keys if any(_has(run, k) for run in runs.values())]  # no empty panels
+    if not keys:
+        raise ValueError("none of the runs has a numeric history for the keys asked for")
     ncols = ncols or min(len(keys), 2)
     nrows = int(np.ceil(len(keys) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), squeeze=False)
     for ax, key in zip(axes.flat, keys, strict=False):
+        values = np.array(
+            [
+                float(v)
+                for run in runs.values()
+                for h in ([run] if isinstance(run, Mapping) else run)
+                for v in h.get(key, [])
+                if isinstance(v, (int, float))
+            ]
+        )
+        # errors and deltas on log axes; values, returns and objectives (any sign, no zero to approach) linear
+        log_here = logy and key not in LINEAR and bool((values >= 0).all() and (values > 0).any())
         for label, run in runs.items():
             hist = [run] if isinstance(run, Mapping) else list(run)
-            if any(key not in h for h in hist):
+            if not _has(run, key):
                 continue
             x, arr = _band(hist, key)
             mean = arr.mean(0)
-            if logy:
+            keep = np.isfinite(mean)
+            x, arr, mean = x[keep], arr[:, keep], mean[keep]
+            if log_here:
                 pos = arr[arr > 0]
                 floor = pos.min() if pos.size else 1e-16
                 mean = np.maximum(mean, floor)
             (line,) = ax.plot(x, mean, label=label, **{"lw": 1.6, **(styles or {}).get(label, {})})
             if len(hist) > 1:
                 lo, hi = arr.min(0), arr.max(0)
-                if logy:
+                if log_here:
                     lo, hi = np.maximum(lo, floor), np.maximum(hi, floor)
                 ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
-        if logy:
+        if log_here:
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
-        ax.set_title(LABELS.get(key, key), fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(LABELS.get(key, key.replace("_", " ")), fontsize=9)
+        ax.set_title(LABELS.get(key, key.replace("_", " ")), fontsize=10)
         ax.grid(alpha=0.3, which="both")
     for ax in list(axes.flat)[len(keys) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return save(fig, path) if path else fig
 

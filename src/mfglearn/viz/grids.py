@@ -1,4 +1,10 @@
-"""Mean-field densities on grid maps."""
+"""Mean-field densities and policies on grid maps.
+
+Conventions shared by every figure here: one colour scale across panels and animation frames (an
+initial point mass would otherwise wash out every later snapshot, so the scale leaves out frames far more
+concentrated than the typical one, :func:`shared_top`, and the colour bar shows the overflow as an arrow), a
+labelled colour bar, and walls in light grey, a colour outside the colour map.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import torch
 
 from mfglearn.errors import ValidationError
 from mfglearn.viz._mpl import pyplot, save
+
+CMAP = "viridis"
+WALL = "#d0d0d0"  # outside viridis (dark purple to yellow), so a crowd against a wall stays visible
 
 
 def grid_image(game, mu: torch.Tensor) -> np.ndarray:
@@ -25,39 +34,55 @@ def grid_image(game, mu: torch.Tensor) -> np.ndarray:
     raise ValidationError(f"game {game.name!r} has no grid layout to draw a density on")
 
 
+def _cmap(plt):
+    return plt.get_cmap(CMAP).with_extremes(bad=WALL)
+
+
+def shared_top(frames: Sequence[np.ndarray]) -> float:
+    """The top of a colour scale shared by ``frames``: the largest frame maximum within ten times the
+    median one. A crowd leaving one cell has maxima 1, 0.39, 0.2, ... 0.01: the first frames saturate
+    (the colour bar's arrow says so) and the spread-out crowd keeps a readable scale."""
+    tops = np.array([float(np.nanmax(f)) if np.isfinite(f).any() else 0.0 for f in frames])
+    ok = tops[tops <= 10 * np.median(tops)]
+    return max(float(ok.max()) if ok.size else float(tops.max()), 1e-12)
+
+
 def plot_grid_density(
     game,
     mus: torch.Tensor | Sequence[torch.Tensor],
     titles: Sequence[str] | None = None,
     path: str | None = None,
     suptitle: str | None = None,
-    shared_scale: bool = False,
+    shared_scale: bool = True,
 ):
-    """Heatmaps of one or several state distributions on the game's map (walls in grey).
+    """Heatmaps of one or several state distributions on the game's map.
 
-    Each panel has its own colour scale unless ``shared_scale`` (a point mass at
-    ``t = 0`` would otherwise wash out every later snapshot).
+    Args:
+        mus: one ``(S,)`` distribution or a sequence of them, one panel each.
+        titles: one title per panel (e.g. ``"t = 5"``).
+        shared_scale: one colour scale and colour bar for every panel (see the module docstring);
+            ``False`` gives each panel its own.
     """
     plt = pyplot()
     if isinstance(mus, torch.Tensor) and mus.dim() == 1:
         mus = [mus]
-    mus = list(mus)
-    fig, axes = plt.subplots(1, len(mus), figsize=(3.6 * len(mus), 3.3), squeeze=False)
-    vmax = max(float(m.max()) for m in mus)
-    cmap = plt.get_cmap("viridis").with_extremes(bad="#888888")
-    for i, (ax, m) in enumerate(zip(axes.flat, mus, strict=False)):
-        top = vmax if shared_scale else max(float(m.max()), 1e-12)
-        im = ax.imshow(np.ma.masked_invalid(grid_image(game, m)), cmap=cmap, vmin=0, vmax=top)
+    imgs = [grid_image(game, m) for m in mus]
+    fig, axes = plt.subplots(1, len(imgs), figsize=(3.2 * len(imgs) + 0.8, 3.3), squeeze=False)
+    cmap, top = _cmap(plt), shared_top(imgs)
+    for i, (ax, img) in enumerate(zip(axes.flat, imgs, strict=True)):
+        vmax = top if shared_scale else max(float(np.nanmax(img)), 1e-12)
+        im = ax.imshow(np.ma.masked_invalid(img), cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         if titles:
             ax.set_title(titles[i], fontsize=9)
         if not shared_scale:
-            fig.colorbar(im, ax=ax, shrink=0.75)
+            fig.colorbar(im, ax=ax, shrink=0.75, label="mass per cell")
     if shared_scale:
-        fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="mass")
+        over = any(float(np.nanmax(img)) > top * (1 + 1e-9) for img in imgs)
+        fig.colorbar(im, ax=list(axes.flat), shrink=0.85, label="mass per cell", extend="max" if over else "neither")
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontsize=10)
     return save(fig, path) if path else fig
 
 
@@ -74,27 +99,21 @@ def _cells(game) -> np.ndarray:
     raise ValidationError(f"game {game.name!r} has no grid layout")
 
 
-def plot_policy_arrows(
-    game, pi: torch.Tensor, mu: torch.Tensor | None = None, path: str | None = None, title: str | None = None
-):
-    """Mean displacement ``sum_a pi(a|s) move(a)`` of a policy ``(S, A)`` as arrows on the map.
-
-    Over a density background when ``mu`` is given.
-    """
-    plt = pyplot()
+def _moves(game) -> tuple[np.ndarray, int | None]:
     names = game.layout.get("actions")
     if not names or any(n not in _DIRECTIONS for n in names):
         raise ValidationError(f"game {game.name!r} does not name its grid actions (up/down/left/right/stay)")
-    moves = np.array([_DIRECTIONS[n] for n in names], dtype=float)  # (A, 2) in (row, col)
+    stay = names.index("stay") if "stay" in names else None
+    return np.array([_DIRECTIONS[n] for n in names], dtype=float), stay  # (A, 2) in (row, col)
+
+
+def _draw_policy(ax, game, pi: torch.Tensor, mu: torch.Tensor | None, cmap, vmax: float | None):
+    """Arrows of the mean move and dots for ``stay`` (area proportional to its probability) on one axis."""
+    moves, stay = _moves(game)
     p = pi.detach().cpu().numpy()
-    disp = p @ moves  # (S, 2)
-    rc = _cells(game)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    disp, rc = p @ moves, _cells(game)  # (S, 2) mean displacement
     base = grid_image(game, mu if mu is not None else torch.zeros(game.S, dtype=torch.float64))
-    cmap = plt.get_cmap("Blues").with_extremes(bad="#888888")
-    im = ax.imshow(np.ma.masked_invalid(base), cmap=cmap, vmin=0)
-    if mu is not None:
-        fig.colorbar(im, ax=ax, shrink=0.8, label="mass")
+    im = ax.imshow(np.ma.masked_invalid(base), cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
     ax.quiver(
         rc[:, 1],
         rc[:, 0],
@@ -104,35 +123,94 @@ def plot_policy_arrows(
         scale_units="xy",
         scale=1.6,
         width=0.006,
-        color="#c0392b",
+        color="#e6550d",
     )
+    if stay is not None:  # a stationary crowd mostly stays: an arrow of length 0 would be invisible
+        ax.scatter(rc[:, 1], rc[:, 0], s=40 * p[:, stay], facecolors="none", edgecolors="#e6550d", linewidths=1.0)
     ax.set_xticks([])
     ax.set_yticks([])
+    return im
+
+
+def plot_policy_arrows(
+    game, pi: torch.Tensor, mu: torch.Tensor | None = None, path: str | None = None, title: str | None = None
+):
+    """A policy ``(S, A)`` on the map: arrows of its mean move ``sum_a pi(a|s) move(a)``, and a circle whose area
+    is the probability of ``stay``; over the density ``mu`` when given."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    im = _draw_policy(ax, game, pi, mu, _cmap(plt), None)
+    if mu is not None:
+        fig.colorbar(im, ax=ax, shrink=0.8, label="mass per cell")
     if title:
         ax.set_title(title, fontsize=10)
     return save(fig, path) if path else fig
 
 
-def animate_grid(game, mu: torch.Tensor, path: str, fps: int = 6, title: str | None = None) -> str:
-    """GIF of a mean-field flow ``(T, S)`` moving through the map (one frame per time step)."""
+def informative_times(horizon: int, n: int = 4) -> list[int]:
+    """``n`` decision times spread over ``0..horizon-1`` that skip ``t = 0`` (where a crowd is often one
+    cell) when there are enough steps."""
+    first = 1 if horizon > n else 0
+    return sorted({int(round(x)) for x in np.linspace(first, horizon - 1, n)})
+
+
+def plot_policy_over_time(
+    game,
+    pi: torch.Tensor,
+    mu: torch.Tensor,
+    times: Sequence[int] | None = None,
+    path: str | None = None,
+    title: str | None = None,
+):
+    """A finite-horizon policy ``(H, S, A)`` as a small multiple: at each of ``times`` its mean move and
+    ``stay`` probability over the density ``mu[t]`` of that time (one colour scale)."""
+    plt = pyplot()
+    times = list(times) if times is not None else informative_times(pi.shape[0])
+    imgs = [grid_image(game, mu[t]) for t in times]
+    top, cmap = shared_top(imgs), _cmap(plt)
+    fig, axes = plt.subplots(1, len(times), figsize=(3.6 * len(times) + 0.8, 3.8), squeeze=False)
+    for ax, t in zip(axes.flat, times, strict=True):
+        im = _draw_policy(ax, game, pi[t], mu[t], cmap, top)
+        ax.set_title(f"t = {t}", fontsize=9)
+    fig.colorbar(im, ax=list(axes.flat), shrink=0.85, label="mass per cell")
+    fig.suptitle(title or f"{game.name}: policy (arrows: mean move; circles: P(stay))", fontsize=10)
+    return save(fig, path) if path else fig
+
+
+def animate_grid(
+    game, mu: torch.Tensor, path: str, fps: int = 6, title: str | None = None, per_frame: bool = False
+) -> str:
+    """GIF of a mean-field flow ``(T, S)`` moving through the map, one frame per time step.
+
+    Every frame shares one colour scale and its colour bar (the crowd spreading out fades);
+    ``per_frame=True`` rescales each frame to its own maximum instead (the bar then reads "relative").
+    """
     plt = pyplot()
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     from mfglearn._common.io import atomic_write_bytes
 
     frames = [grid_image(game, m) for m in mu]
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
-    cmap = plt.get_cmap("viridis").with_extremes(bad="#888888")
+    top = shared_top(frames)
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    first = frames[0] / max(float(np.nanmax(frames[0])), 1e-12) if per_frame else frames[0]
     im = ax.imshow(
-        np.ma.masked_invalid(frames[0]), cmap=cmap, vmin=0, vmax=float(np.nanmax(frames[min(1, len(frames) - 1)]))
+        np.ma.masked_invalid(first), cmap=_cmap(plt), vmin=0, vmax=1.0 if per_frame else top, interpolation="nearest"
+    )
+    fig.colorbar(
+        im,
+        ax=ax,
+        shrink=0.85,
+        label="mass / frame maximum" if per_frame else "mass per cell",
+        extend="neither" if per_frame else "max",
     )
     ax.set_xticks([])
     ax.set_yticks([])
     label = ax.set_title("")
 
     def update(t):
-        im.set_data(np.ma.masked_invalid(frames[t]))
-        im.set_clim(0, max(float(np.nanmax(frames[t])), 1e-12))
+        f = frames[t] / max(float(np.nanmax(frames[t])), 1e-12) if per_frame else frames[t]
+        im.set_data(np.ma.masked_invalid(f))
         label.set_text(f"{title + ': ' if title else ''}t = {t}")
         return (im, label)
 
@@ -150,11 +228,19 @@ def animate_grid(game, mu: torch.Tensor, path: str, fps: int = 6, title: str | N
 def plot_line_density(game, mu: torch.Tensor, path: str | None = None, title: str | None = None):
     """Heatmap ``time x state`` of a flow ``(T, S)`` for 1-D games (rings, lines, small state spaces)."""
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     m = mu.detach().cpu().numpy()
     if m.ndim != 2:
         raise ValidationError("plot_line_density needs a flow of shape (T, S); for stationary games use a bar plot")
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    im = ax.imshow(m, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
+    im = ax.imshow(m, aspect="auto", origin="lower", cmap=CMAP, interpolation="nearest", vmin=0)
+    names = game.layout.get("states") if isinstance(getattr(game, "layout", None), dict) else None
+    if names and len(names) == m.shape[1] and len(names) <= 12:
+        ax.set_xticks(range(len(names)), names, fontsize=8, rotation=30 if len(names) > 4 else 0)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("state")
     ax.set_ylabel("time t")
     fig.colorbar(im, ax=ax, label="mass")

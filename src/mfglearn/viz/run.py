@@ -21,7 +21,13 @@ def plot_run(run_dir: str | Path) -> list[str]:
     from mfglearn.registry import make
     from mfglearn.runs.rundir import load_run
     from mfglearn.viz.curves import plot_histories
-    from mfglearn.viz.grids import animate_grid, plot_grid_density, plot_line_density, plot_policy_arrows
+    from mfglearn.viz.grids import (
+        animate_grid,
+        plot_grid_density,
+        plot_line_density,
+        plot_policy_arrows,
+        plot_policy_over_time,
+    )
 
     run_dir = Path(run_dir)
     d = load_run(run_dir)
@@ -33,7 +39,8 @@ def plot_run(run_dir: str | Path) -> list[str]:
     metrics = ("exploitability", "exact_exploitability", "quality", "mean_field_delta", "policy_delta")
     metrics += ("residual", "objective", "br_return", "value")
     keys = [k for k in metrics if any(isinstance(v, (int, float)) for v in d["history"].get(k, []))][:4]
-    paths = [plot_histories({config["solver"]: d["history"]}, keys, out / "metrics.png", title=config["game"])]
+    name = _title(config, res)
+    paths = [plot_histories({config["solver"]: d["history"]}, keys, out / "metrics.png", title=name)]
     if res.kind == "mfc":
         from mfglearn.viz.control import plot_planner_path
 
@@ -43,7 +50,7 @@ def plot_run(run_dir: str | Path) -> list[str]:
 
         g = game.as_continuous() if hasattr(game, "as_continuous") else game
         paths.append(plot_density_snapshots(g, res, out / "density.png", n_agents=2000))
-    elif isinstance(res.mean_field, torch.Tensor) and _multi_population_figures(game, res, out, paths):
+    elif isinstance(res.mean_field, torch.Tensor) and _multi_population_figures(game, res, out, paths, name):
         pass
     elif isinstance(res.mean_field, torch.Tensor):
         mu, pi = res.mean_field, res.policy
@@ -51,20 +58,63 @@ def plot_run(run_dir: str | Path) -> list[str]:
         if "cells" in layout or "grid_shape" in layout:
             if mu.dim() == 2:
                 ts = sorted({0, mu.shape[0] // 4, mu.shape[0] // 2, 3 * mu.shape[0] // 4, mu.shape[0] - 1})
-                paths.append(plot_grid_density(game, [mu[t] for t in ts], [f"t={t}" for t in ts], out / "density.png"))
+                paths.append(
+                    plot_grid_density(game, [mu[t] for t in ts], [f"t = {t}" for t in ts], out / "density.png", name)
+                )
                 paths.append(animate_grid(game, mu, out / "crowd.gif", title=game.name))
-                pi0, mu_arrows, when = pi[0], mu[0], "t=0"
+                if "actions" in layout:
+                    paths.append(plot_policy_over_time(game, pi, mu, path=out / "policy.png", title=f"{name}: policy"))
             else:
-                paths.append(plot_grid_density(game, [mu], ["stationary mean field"], out / "density.png"))
-                pi0, mu_arrows, when = pi, mu, "stationary"
-            if "actions" in layout:
-                paths.append(plot_policy_arrows(game, pi0, mu_arrows, out / "policy.png", title=f"policy ({when})"))
+                paths.append(plot_grid_density(game, [mu], ["stationary mean field"], out / "density.png", name))
+                if "actions" in layout:
+                    paths.append(
+                        plot_policy_arrows(game, pi, mu, out / "policy.png", title=f"{name}: stationary policy")
+                    )
         elif mu.dim() == 2:
-            paths.append(plot_line_density(game, mu, out / "density.png"))
+            paths.append(plot_line_density(game, mu, out / "density.png", title=name))
     return [str(p) for p in paths]
 
 
-def _multi_population_figures(game, res, out: Path, paths: list) -> bool:
+_SKIP = {"device", "threads", "check_memory", "initial_policy", "seed", "exact_metrics", "br_kwargs"}
+
+
+# the knobs a reader needs first, in this order; then any other setting that differs from its default
+_KEY = (
+    "learning_rate",
+    "temperature",
+    "damping",
+    "trust_region",
+    "entropy",
+    "inner_steps",
+    "beta",
+    "epsilon",
+    "mu_resolution",
+    "policy_resolution",
+    "n_agents",
+    "br_method",
+)
+
+
+def _title(config: dict, res) -> str:
+    """``game, solver (key hyperparameters)``: what a figure needs to be read on its own."""
+    from mfglearn.registry import algorithm_info
+
+    hp = (config.get("resolved") or {}).get("hyperparameters") or getattr(res, "hyperparameters", {}) or {}
+    try:
+        defaults = algorithm_info(config["solver"])[0]["hyperparameters"]
+    except Exception:  # a solver no longer registered: the key knobs only
+        defaults = {}
+    names = [k for k in _KEY if k in hp]
+    names += [k for k in hp if k not in names and k not in _SKIP and k in defaults and hp[k] != defaults[k]]
+    shown = [
+        f"{k}={hp[k]:g}" if isinstance(hp[k], float) else f"{k}={hp[k]}"
+        for k in names
+        if isinstance(hp[k], (int, float, str)) and not isinstance(hp[k], bool)
+    ][:4]
+    return f"{config['game']}, {config['solver']}" + (f" ({', '.join(shown)})" if shown else "")
+
+
+def _multi_population_figures(game, res, out: Path, paths: list, name: str) -> bool:
     """Figures of multi-population grid games and routing games; ``False`` if ``game`` is neither."""
     layout = getattr(game, "layout", {})
     if "routing" in layout:
@@ -79,7 +129,7 @@ def _multi_population_figures(game, res, out: Path, paths: list) -> bool:
     if getattr(game, "populations", None) is not None and isinstance(grid, tuple) and res.mean_field.dim() == 2:
         from mfglearn.viz.populations import animate_populations, plot_population_snapshots
 
-        paths.append(plot_population_snapshots(game, res.mean_field, out / "populations.png"))
-        paths.append(animate_populations(game, res.mean_field, out / "populations.gif"))
+        paths.append(plot_population_snapshots(game, res.mean_field, out / "populations.png", title=name))
+        paths.append(animate_populations(game, res.mean_field, out / "populations.gif", title=game.name))
         return True
     return False
