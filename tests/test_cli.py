@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def run(*args):
     return subprocess.run([sys.executable, "-m", "mfglearn", *args], capture_output=True, text=True, timeout=120)
@@ -117,6 +119,50 @@ def test_every_subcommand_speaks_json(tmp_path, capsys):
     assert isinstance(sw, dict)
     tu = as_json("tune", "mirror_descent", "--games", "left_right", "--trials", "2", "--iterations", "2")
     assert isinstance(tu, dict)
+    assert "mfglearn" in as_json("completion", "bash")["script"]
+
+
+def test_help_lists_examples_and_defaults(capsys):
+    from mfglearn.cli import main
+
+    for command in ("games", "solvers", "solve", "compare", "sweep", "tune", "show", "plot", "completion"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "examples:" in text and f"mfglearn {command}" in text, command
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    assert "(default: fictitious_play)" in capsys.readouterr().out
+
+
+def test_completion_script_names_the_subcommands(capsys):
+    from mfglearn.cli import main
+
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert "complete" in script and all(c in script for c in ("solve", "sweep", "plot"))
+
+
+def test_quiet_and_verbose_levels(tmp_path, capsys):
+    from mfglearn.cli import main
+
+    run = str(tmp_path / "run")
+    assert main(["solve", "left_right", "--iterations", "2", "--out", run, "--no-plots", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["solve", "--resume", run, "--iterations", "3", "--no-plots", "-v"]) == 0
+    assert "extending" in capsys.readouterr().err  # an info message, shown at -v
+    assert main(["solve", "--resume", run, "--iterations", "4", "--no-plots"]) == 0
+    assert "extending" not in capsys.readouterr().err  # not at the default level
+
+
+def test_sweep_progress_counts_trials(tmp_path, capsys):
+    from mfglearn.cli import main
+
+    grid = ["--grid", "solver.learning_rate=0.1,1"]
+    args = ["sweep", "left_right", "--solver", "mirror_descent", *grid, "--iterations", "2", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "sw"), "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "sweep" in err and "2/2" in err and "trial/s" in err  # count, rate
 
 
 def test_multi_population_and_routing_runs(tmp_path):

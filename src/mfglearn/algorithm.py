@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 from mfglearn._common.checks import check_int, check_positive
 from mfglearn._common.io import jsonable, load_state, save_state
+from mfglearn._common.progress import progress_bar
 from mfglearn.errors import ValidationError
 from mfglearn.result import Result
 
@@ -255,7 +256,7 @@ class Algorithm:
             remaining, stopped = 0, "target"
         elif self.converged:
             remaining, stopped = 0, "converged"
-        bar = _progress_bar(remaining, self.name) if progress else None
+        bar = progress_bar(remaining, self.name) if progress else None
         try:
             for _ in range(remaining):
                 info = self.step()
@@ -307,6 +308,11 @@ class Algorithm:
         # far above the best, and back up to a sizeable share of where the run started: a run hovering at
         # 1e-4 after starting at 1 is not diverging, whatever its ratios
         if best <= 0 or recent <= self._DIVERGENCE_FACTOR * best or recent <= 0.1 * e[0]:
+            return
+        # a mean field that settles (its steps shrinking tenfold within the window) is a converging, regularised
+        # iteration whose limit is worse than an early iterate (a softmax temperature's bias), not an unstable step
+        d = [v for v in self.history.get("mean_field_delta", [])[-w:] if isinstance(v, float)]
+        if len(d) == w and (max(d) < 1e-9 or d[-1] <= 0.1 * d[0]):
             return
         self._divergence_warned = True
         hp = self.hyperparameters
@@ -377,12 +383,6 @@ class Algorithm:
 
 def _canon(hp) -> str:
     return json.dumps(hp, sort_keys=True, default=jsonable)
-
-
-def _progress_bar(total: int, label: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=label, file=sys.stderr, leave=True, dynamic_ncols=True)
 
 
 def _resolve_aliases(cls, kwargs: dict) -> dict:

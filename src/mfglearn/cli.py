@@ -1,17 +1,20 @@
-"""The ``mfglearn`` command line.
-
-mfglearn games                      list games and their parameters
-mfglearn solvers                    list solvers and their hyperparameters
-mfglearn solve GAME --solver NAME --iterations N [--set key=value ...] [--json]
-"""
+"""The ``mfglearn`` command line: ``games``, ``solvers``, ``solve``, ``compare``, ``sweep``, ``tune``,
+``show``, ``plot`` and ``completion`` (``mfglearn COMMAND --help`` shows each one's options and examples)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from mfglearn._common.text import plain
 from mfglearn.errors import MFGError
 from mfglearn.runs.config import parse_value as _parse_value
+
+
+def _log():
+    import logging
+
+    return logging.getLogger("mfglearn")
 
 
 def _parse_sets(items: list[str]) -> tuple[dict, dict]:
@@ -39,7 +42,7 @@ def _cmd_games(args) -> int:
     for gid in list_games():
         info = game_info(gid)
         pops = f"{info['populations']} pop" if info["populations"] > 1 else ""
-        print(f"{gid:50s} {info['kind']:15s} {pops:7s} {info['description']}")
+        print(f"{gid:50s} {info['kind']:15s} {pops:7s} {plain(info['description'], code='')}")
         if args.verbose:
             params = ", ".join(f"{k}={v!r}" for k, v in info["parameters"].items())
             print(f"{'':50s} params: {params}")
@@ -55,7 +58,7 @@ def _cmd_solvers(args) -> int:
     for name in list_algorithms():
         for info in algorithm_info(name):
             kinds = ", ".join(info["game_kinds"])
-            print(f"{name:28s} [{kinds}] {info['description']}")
+            print(f"{name:28s} [{kinds}] {plain(info['description'], code='')}")
             print(f"{'':28s} one iteration: {info['iteration']}")
             params = ", ".join(f"{n}={v!r}" for n, v in info["hyperparameters"].items())
             print(f"{'':28s} hyperparameters: {params}")
@@ -97,8 +100,8 @@ def _cmd_solve(args) -> int:
             raise MFGError(
                 "--resume continues a run as configured; give only the run directory (and --iterations N to extend it)"
             )
-        if args.iterations is not None and not args.json:
-            print(f"extending {args.resume} to {args.iterations} iterations", file=sys.stderr)
+        if args.iterations is not None:
+            _log().info("extending %s to %d iterations", args.resume, args.iterations)
         result = rundir.resume_run(args.resume, progress=progress, iterations=args.iterations)
         out = args.resume
     else:
@@ -140,7 +143,7 @@ def _cmd_solve(args) -> int:
 
             plot_run(out)
         except ImportError:
-            print("mfglearn: note: install 'mfglearn[plot]' for figures in the results directory", file=sys.stderr)
+            _log().warning("install 'mfglearn[plot]' for figures in the results directory")
     summary = result.summary()
     if out:
         summary["run_dir"] = str(out)
@@ -173,7 +176,7 @@ def _cmd_compare(args) -> int:
     say = (lambda *a: None) if args.json else print
     say(f"{'solver':28s} {'exploitability':>16s} {'value':>14s} {'seconds':>9s}")
     for name in names:
-        r = mfglearn.solve(game, name, iterations=args.iterations)
+        r = mfglearn.solve(game, name, iterations=args.iterations, progress=args.progress and not args.json)
         histories[name] = r.history
         rows.append({"solver": name, "exploitability": r.exploitability, "value": r.value, "seconds": r.seconds})
         say(f"{name:28s} {r.exploitability:16.6e} {r.value:14.6g} {r.seconds:9.3f}")
@@ -241,6 +244,7 @@ def _cmd_tune(args) -> int:
         metric=args.metric,
         fail_threshold=args.fail_threshold,
         seed=args.seed,
+        progress=args.progress and not args.json,
     )
     out = {"solver": res.solver, "metric": args.metric, "best_value": res.best_value, "best_params": res.best_params}
     out["scores"] = res.scores
@@ -268,6 +272,7 @@ def _cmd_sweep(args) -> int:
         workers=args.workers,
         search=args.search,
         trials=args.trials,
+        progress=args.progress and not args.json,
     )
     if args.json:
         print(dumps_json(res["best"]))
@@ -283,24 +288,111 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written, and an option's default in its help when it has a meaningful one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        if isinstance(action, argparse._CountAction):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+_EXAMPLES = {
+    "games": """examples:
+  mfglearn games                       every game id, its kind and what it models
+  mfglearn games -v                    with each game's parameters and defaults
+  mfglearn games --json | jq '.[].id'""",
+    "solvers": """examples:
+  mfglearn solvers                     every algorithm, the game kinds it accepts, its hyperparameters
+  mfglearn solvers --json""",
+    "solve": """examples:
+  mfglearn solve four_rooms --solver fictitious_play --iterations 200
+  mfglearn solve four_rooms --solver mirror_descent --set solver.learning_rate=0.03 --out runs/omd --progress
+  mfglearn solve --resume runs/omd                 continue after a crash or Ctrl-C
+  mfglearn solve --resume runs/omd --iterations 500  extend a finished run
+  mfglearn solve my_games.py:ring --set game.size=8  a game of your own (FILE.py:FACTORY or module:factory)
+  mfglearn solve --config run.toml --json""",
+    "compare": """examples:
+  mfglearn compare beach_bar --solvers fictitious_play,mirror_descent,fixed_point --iterations 200
+  mfglearn compare four_rooms --solvers fictitious_play,mirror_descent --set game.horizon=20 --out cmp""",
+    "sweep": """examples:
+  mfglearn sweep beach_bar --solver mirror_descent --grid solver.learning_rate=0.01,0.1,1 --out runs/sweep
+  mfglearn sweep ad_auction --solver gmf_q --grid solver.temperature=0.05,0.2 --seeds 0..4
+  mfglearn sweep beach_bar --solver mirror_descent --grid solver.learning_rate=0.01,0.1,1 --search optuna --trials 5
+  mfglearn sweep ... --ray                         on a Ray cluster (RAY_ADDRESS) or a local Ray""",
+    "tune": """examples:
+  mfglearn tune mirror_descent --games mfglib/beach_bar,mfglib/susceptible_infected --trials 20 --progress""",
+    "show": """examples:
+  mfglearn show runs/omd
+  mfglearn show runs/omd --json""",
+    "plot": """examples:
+  mfglearn plot runs/omd                           figures into runs/omd/plots""",
+    "completion": "examples:\n"
+    "  mfglearn completion bash > ~/.local/share/bash-completion/completions/mfglearn\n"
+    '  mfglearn completion zsh > "${fpath[1]}/_mfglearn"',
+}
+
+
+def _cmd_completion(args) -> int:
+    try:
+        import shtab
+    except ImportError:
+        raise MFGError("shell completion needs shtab: pip install shtab") from None
+    script = shtab.complete(build_parser(), shell=args.shell)
+    print(dumps_json({"shell": args.shell, "script": script}) if args.json else script)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mfglearn import __version__
 
-    p = argparse.ArgumentParser(prog="mfglearn", description="Mean-field games: solve, learn, compare.")
+    p = argparse.ArgumentParser(
+        prog="mfglearn",
+        description="Mean-field games and mean-field control: solve, learn, compare, sweep, plot.",
+        epilog="'mfglearn COMMAND --help' shows a command's options and examples.",
+        formatter_class=_Formatter,
+    )
     p.add_argument("--version", action="version", version=f"mfglearn {__version__}")
     p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
-    sub = p.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("games", help="list registered games")
-    g.add_argument("-v", "--verbose", action="store_true", help="show parameters")
+    verbosity = argparse.ArgumentParser(add_help=False)  # -v / -q on every command, after its name
+    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more on stderr (-vv: debug)")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr (no warnings)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add = sub.add_parser
+
+    def sub_parser(name, summary, description):
+        return _add(
+            name,
+            help=summary,
+            description=description,
+            epilog=_EXAMPLES[name],
+            formatter_class=_Formatter,
+            parents=[verbosity],
+        )
+
+    g = sub_parser("games", "list registered games", "List every registered game: id, kind, populations, model.")
     g.add_argument("--json", action="store_true", help="print the list as JSON")
     g.set_defaults(func=_cmd_games)
-    s = sub.add_parser("solvers", help="list solvers")
+    s = sub_parser(
+        "solvers", "list solvers", "List every algorithm with the game kinds it accepts and its hyperparameters."
+    )
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=_cmd_solvers)
-    so = sub.add_parser("solve", help="solve a game")
-    so.add_argument("game", nargs="?")
-    so.add_argument("--solver", default=None, help="solver name (default: fictitious_play)")
-    so.add_argument("--iterations", type=int, default=None, help="iterations (default: 100)")
+    so = sub_parser(
+        "solve",
+        "solve a game",
+        "Solve a game with one algorithm; print the exploitability trajectory, or write a results directory\n"
+        "(--out) with its configuration, history, tensors, checkpoints and figures.",
+    )
+    so.add_argument("game", nargs="?", help="a game id (mfglearn games), FILE.py:FACTORY or module:factory")
+    so.add_argument("--solver", default=None, help="solver name (mfglearn solvers); fictitious_play if not given")
+    so.add_argument(
+        "--iterations", type=int, default=None, help="iterations; the algorithm's default (100 for tabular solvers)"
+    )
     so.add_argument("--config", default=None, metavar="FILE.toml", help="run configuration; --set overrides it")
     so.add_argument(
         "--set",
@@ -314,50 +406,76 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("--checkpoint-every", type=int, default=10, help="iterations between checkpoints")
     so.add_argument("--no-plots", action="store_true", help="do not draw figures into the results directory")
     so.add_argument("--json", action="store_true", help="print one JSON summary line")
-    so.add_argument("--progress", action="store_true", help="show a progress bar")
-    so.add_argument("--threads", type=int, default=1)
+    so.add_argument("--progress", action="store_true", help="a progress bar with rate and time left")
+    so.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     so.set_defaults(func=_cmd_solve)
-    co = sub.add_parser("compare", help="run several solvers on one game, one figure")
-    co.add_argument("game")
+    co = sub_parser(
+        "compare",
+        "run several solvers on one game, one figure",
+        "Run several solvers on one game with the same iterations; print a table and draw their exploitability\n"
+        "curves on one figure (OUT/compare.png, histories in OUT/histories.json).",
+    )
+    co.add_argument("game", help="a game id, FILE.py:FACTORY or module:factory")
     co.add_argument("--solvers", required=True, help="comma-separated solver names")
-    co.add_argument("--iterations", type=int, default=100)
-    co.add_argument("--set", action="append", metavar="game.KEY=VALUE")
-    co.add_argument("--out", default=None)
-    co.add_argument("--threads", type=int, default=1)
+    co.add_argument("--iterations", type=int, default=100, help="iterations per solver")
+    co.add_argument("--set", action="append", metavar="game.KEY=VALUE", help="a game parameter (repeatable)")
+    co.add_argument("--out", default=None, help="output folder; compare-GAME if not given")
+    co.add_argument("--progress", action="store_true", help="a progress bar per solver")
+    co.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     co.add_argument("--json", action="store_true", help="print one JSON document with the results")
     co.set_defaults(func=_cmd_compare)
-    sw = sub.add_parser("sweep", help="grid or Optuna search over hyperparameters, locally or on Ray")
-    sw.add_argument("game")
-    sw.add_argument("--solver", default="fictitious_play")
-    sw.add_argument("--grid", action="append", metavar="SCOPE.KEY=V1,V2,...")
-    sw.add_argument("--seeds", default=None, help="e.g. 0..4 or 0,3,7")
-    sw.add_argument("--iterations", type=int, default=100)
-    sw.add_argument("--out", default="sweep")
-    sw.add_argument("--workers", type=int, default=None, help="local processes (default: CPU count)")
+    sw = sub_parser(
+        "sweep",
+        "grid or Optuna search over hyperparameters, locally or on Ray",
+        "Run a grid (or an Optuna search) of trials, one results directory each, on a local process pool or a\n"
+        "Ray cluster; write results.csv, results.json and best.json under --out.",
+    )
+    sw.add_argument("game", help="a game id, FILE.py:FACTORY or module:factory")
+    sw.add_argument("--solver", default="fictitious_play", help="solver name")
+    sw.add_argument("--grid", action="append", metavar="SCOPE.KEY=V1,V2,...", help="a grid axis (repeatable)")
+    sw.add_argument("--seeds", default=None, help="seeds of sampled solvers, e.g. 0..4 or 0,3,7")
+    sw.add_argument("--iterations", type=int, default=100, help="iterations per trial")
+    sw.add_argument("--out", default="sweep", help="sweep folder (must be empty or new)")
+    sw.add_argument("--workers", type=int, default=None, help="local processes; the CPU count if not given")
     sw.add_argument("--ray", action="store_true", help="run on Ray (RAY_ADDRESS or a local instance)")
-    sw.add_argument("--search", choices=["grid", "optuna"], default="grid")
-    sw.add_argument("--trials", type=int, default=None, help="Optuna trials")
-    sw.add_argument("--json", action="store_true")
+    sw.add_argument("--search", choices=["grid", "optuna"], default="grid", help="every combination, or Optuna TPE")
+    sw.add_argument("--trials", type=int, default=None, help="Optuna trials (10 if not given)")
+    sw.add_argument("--progress", action="store_true", help="a bar counting finished trials, rate and time left")
+    sw.add_argument("--json", action="store_true", help="print the best configuration as JSON")
     sw.set_defaults(func=_cmd_sweep)
-    tu = sub.add_parser("tune", help="Optuna over a solver's hyperparameters across several games (MFGLib's tune)")
-    tu.add_argument("solver")
+    tu = sub_parser(
+        "tune",
+        "Optuna over a solver's hyperparameters across several games (MFGLib's tune)",
+        "Search a solver's hyperparameters with Optuna, scoring each trial on every game given (the geometric\n"
+        "mean of the exploitabilities, or the share of games where the solver fails).",
+    )
+    tu.add_argument("solver", help="solver name")
     tu.add_argument("--games", required=True, help="comma-separated game ids")
-    tu.add_argument("--trials", type=int, default=20)
-    tu.add_argument("--iterations", type=int, default=100)
-    tu.add_argument("--metric", choices=["geometric_mean", "failure_rate"], default="geometric_mean")
-    tu.add_argument("--fail-threshold", type=float, default=1e-3)
-    tu.add_argument("--seed", type=int, default=0)
-    tu.add_argument("--threads", type=int, default=1)
-    tu.add_argument("--json", action="store_true")
+    tu.add_argument("--trials", type=int, default=20, help="Optuna trials")
+    tu.add_argument("--iterations", type=int, default=100, help="iterations per game and trial")
+    tu.add_argument(
+        "--metric", choices=["geometric_mean", "failure_rate"], default="geometric_mean", help="what is minimised"
+    )
+    tu.add_argument("--fail-threshold", type=float, default=1e-3, help="exploitability at which a run has failed")
+    tu.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler")
+    tu.add_argument("--progress", action="store_true", help="Optuna's bar: trials, rate, time left, best value")
+    tu.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    tu.add_argument("--json", action="store_true", help="print the best parameters and scores as JSON")
     tu.set_defaults(func=_cmd_tune)
-    sh = sub.add_parser("show", help="summarise a run directory")
-    sh.add_argument("run_dir")
+    sh = sub_parser("show", "summarise a run directory", "Summarise a run directory: game, solver, progress, result.")
+    sh.add_argument("run_dir", help="a folder written by 'mfglearn solve --out'")
     sh.add_argument("--json", action="store_true", help="print the run's config and summary as JSON")
     sh.set_defaults(func=_cmd_show)
-    pl = sub.add_parser("plot", help="draw a run directory's figures")
-    pl.add_argument("run_dir")
+    pl = sub_parser("plot", "draw a run directory's figures", "Draw a finished run's figures into RUN_DIR/plots.")
+    pl.add_argument("run_dir", help="a folder written by 'mfglearn solve --out'")
     pl.add_argument("--json", action="store_true", help="print the figures' paths as JSON")
     pl.set_defaults(func=_cmd_plot)
+    cp = sub_parser(
+        "completion", "print a shell completion script", "Print a completion script for bash, zsh or tcsh (shtab)."
+    )
+    cp.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
+    cp.add_argument("--json", action="store_true", help="print the script inside a JSON object")
+    cp.set_defaults(func=_cmd_completion)
     return p
 
 
@@ -368,9 +486,27 @@ def dumps_json(obj) -> str:
     return _dumps(obj)
 
 
+def _configure_logging(args) -> None:
+    """``-q``: errors only (warnings silenced); default: warnings; ``-v``: info; ``-vv``: debug."""
+    import logging
+    import warnings
+
+    level = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    log = logging.getLogger("mfglearn")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mfglearn: %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+    if args.quiet:
+        warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging(args)
     try:
         return args.func(args)
     except (MFGError, ValueError, TypeError, FloatingPointError, OverflowError) as exc:

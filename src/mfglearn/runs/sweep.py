@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mfglearn._common.checks import check_int
 from mfglearn._common.io import atomic_write_json, atomic_write_text
+from mfglearn._common.progress import progress_bar
 from mfglearn.errors import ValidationError, missing_extra
 
 
@@ -143,6 +144,7 @@ def sweep(
     workers: int | None = None,
     search: str = "grid",
     trials: int | None = None,
+    progress: bool = False,
 ) -> dict:
     """Run a sweep; returns ``{"rows": [...], "best": {...}, "out": path}``.
 
@@ -155,6 +157,7 @@ def sweep(
         backend: ``"local"``, ``"ray"``, or ``None`` (Ray if ``RAY_ADDRESS`` is set, else local).
         workers: local processes (default: CPU count).
         search: ``"grid"`` (every combination) or ``"optuna"`` (``trials`` TPE samples).
+        progress: a bar on stderr counting finished trials, with rate and time left (local backend).
     """
     import mfglearn
 
@@ -182,7 +185,7 @@ def sweep(
     out.mkdir(parents=True, exist_ok=True)
     if search == "optuna":
         n_trials = 10 if trials is None else check_int("trials", trials)
-        rows = _optuna(game, solver, grid, seed_list, iterations, out, backend, n_trials)
+        rows = _optuna(game, solver, grid, seed_list, iterations, out, backend, n_trials, progress)
     else:
         keys = list(grid)
         configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())] or [{}]
@@ -190,7 +193,7 @@ def sweep(
         for config in configs:
             for seed in seed_list:
                 specs.append(_spec(len(specs), config, seed, game, solver, iterations, out / f"trial_{len(specs):04d}"))
-        rows = _run_specs(specs, backend, workers)
+        rows = _run_specs(specs, backend, workers, progress)
     return _summarise(rows, list(grid), out, solver)
 
 
@@ -199,7 +202,7 @@ def _spec(trial, config: dict, seed, game: str, solver: str, iterations: int, ou
     return dict(trial=trial, config=config, seed=seed, game=game, solver=solver, iterations=iterations, out=str(out))
 
 
-def _run_specs(specs: list[dict], backend: str, workers: int | None) -> list[dict]:
+def _run_specs(specs: list[dict], backend: str, workers: int | None, progress: bool = False) -> list[dict]:
     if backend == "ray":
         ray = _ray()
         remote = ray.remote(num_cpus=1)(run_trial)
@@ -208,10 +211,19 @@ def _run_specs(specs: list[dict], backend: str, workers: int | None) -> list[dic
     from concurrent.futures import ProcessPoolExecutor
 
     n = max(1, min(workers or os.cpu_count() or 1, len(specs)))
-    if n == 1:
-        return [run_trial(s) for s in specs]
-    with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
-        return list(pool.map(run_trial, specs))
+    with progress_bar(len(specs), "sweep", progress, unit="trial") as bar:
+        if n == 1:
+            rows = []
+            for s in specs:
+                rows.append(run_trial(s))
+                bar.update(1)
+            return rows
+        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
+            rows = []
+            for row in pool.map(run_trial, specs):  # in order; the bar moves as the earliest trials finish
+                rows.append(row)
+                bar.update(1)
+            return rows
 
 
 def _ray():
@@ -229,7 +241,7 @@ def _ray():
     return ray
 
 
-def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> list[dict]:
+def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials, progress=False) -> list[dict]:
     try:
         import optuna
     except ImportError:
@@ -239,6 +251,7 @@ def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=0))
     rows: list[dict] = []
+    bar = progress_bar(trials, "optuna", progress, unit="trial")
     for _ in range(trials):
         trial = study.ask()
         config = {k: trial.suggest_categorical(k, v) for k, v in grid.items()}
@@ -248,6 +261,8 @@ def _optuna(game, solver, grid, seed_list, iterations, out, backend, trials) -> 
             rows.append(row)
             vals.append(row["objective"])
         study.tell(trial, _score(vals, solver))
+        bar.update(1)
+    bar.close()
     return rows
 
 

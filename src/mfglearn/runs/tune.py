@@ -83,6 +83,7 @@ def tune(
     fail_threshold: float = 1e-3,
     seed: int = 0,
     timeout: float | None = None,
+    progress: bool = False,
 ) -> TuneResult:
     """Tune ``solver``'s hyperparameters over ``games`` (game objects or registered ids).
 
@@ -98,6 +99,7 @@ def tune(
         fail_threshold: exploitability at or above which a run has failed.
         seed: TPE sampler seed (same seed, same trials).
         timeout: optional wall-clock budget in seconds.
+        progress: Optuna's progress bar on stderr (trials done, rate, time left, best value).
     """
     try:
         import optuna
@@ -145,6 +147,6 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=check_int("n_trials", n_trials), timeout=timeout)
+    study.optimize(objective, n_trials=check_int("n_trials", n_trials), timeout=timeout, show_progress_bar=progress)
     best = {**study.best_params, **fixed}
     return TuneResult(study, best, float(study.best_value), solver, {n: study.best_trial.user_attrs[n] for n in names})
