@@ -142,6 +142,13 @@ class DeepFPResult(Result):
         """Deprecated: use ``solver``."""
         return self.solver
 
+    def export_policy(self, path, format: str = "export"):
+        """The average policy's deterministic action ``(t, x) -> a`` as a standalone program
+        (:func:`mfglearn.deep.export.export_policy`: ``torch.export``, TorchScript or ONNX)."""
+        from mfglearn.deep.export import export_policy
+
+        return export_policy(self.policy, path, format=format)
+
     def mean_fields(self, game, n: int = 2000, seed: int = 0) -> list[MeanField]:
         """``mu_0..mu_T`` as the method represents it: the flow, or a simulated population (kernel density)."""
         game = game.as_continuous() if hasattr(game, "as_continuous") else game
