@@ -1,4 +1,5 @@
-"""Every Python code block of the README runs as written, on its own (no names from other blocks)."""
+"""Every Python code block of the README and of the documentation runs as written, on its own
+(no names from other blocks), so that none can drift from the code or use an undefined name."""
 
 import re
 import warnings
@@ -6,17 +7,24 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+BLOCKS = [
+    (page.relative_to(ROOT).as_posix(), i, code)
+    for page in PAGES
+    for i, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+]
 
 
-def test_the_readme_has_code_blocks():
-    assert len(BLOCKS) >= 8
+def test_the_pages_have_code_blocks():
+    pages = {p for p, _, _ in BLOCKS}
+    assert sum(p == "README.md" for p, _, _ in BLOCKS) >= 5
+    assert len(pages) >= 10, pages  # the README and most documentation pages
 
 
-@pytest.mark.parametrize("i", range(len(BLOCKS)), ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_block_runs(i, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page,i,code", BLOCKS, ids=[f"{p}:{i}" for p, i, _ in BLOCKS])
+def test_code_block_runs(page, i, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks that write files write them here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # convergence warnings are part of what some blocks show
-        exec(compile(BLOCKS[i], f"README.md python block {i}", "exec"), {"__name__": "__readme__"})
+        exec(compile(code, f"{page} python block {i}", "exec"), {"__name__": "__docs__"})

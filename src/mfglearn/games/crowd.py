@@ -155,7 +155,14 @@ def crowd_grid(
     Args:
         map: a name in ``MAPS`` (``four_rooms``, ``maze``) or ASCII rows (``#`` wall,
             ``S`` start cells, ``G`` goal cells).
+        horizon: number of decisions ``H`` (finite-horizon game).
+        noise: probability that the chosen move is replaced by a uniformly random one.
+        crowd_aversion: weight of ``-log mu(s)``.
+        move_cost: cost of any move other than ``stay``.
+        goal_reward: pull towards the ``G`` cells, scaled by the map's diameter.
         start: ``"corner"`` (the first free cell, or the ``S`` cells), or ``"uniform"``.
+        stay_reward: bonus for ``stay``.
+        gamma: discount factor; gives the discounted stationary game instead.
     """
     rows = parse_map(map)
     _check(0.0 <= noise <= 1.0, f"noise must be in [0, 1], got {noise}")
