@@ -69,6 +69,7 @@ def test_shared_colour_scale_leaves_out_an_initial_point_mass():
         ("four_rooms", "mirror_descent", ["--set", "game.horizon=6", "--set", "solver.learning_rate=0.1"]),
         ("four_rooms_crowd", "fictitious_play", []),
         ("beach_bar", "fictitious_play", []),
+        ("equilibrium_price", "fictitious_play", []),  # stationary, no map: bars of the law and the policy
         ("openspiel/predator_prey_5x5x3", "mirror_descent", []),
     ],
 )

@@ -12,7 +12,8 @@ def plot_run(run_dir: str | Path) -> list[str]:
 
     Every run gets ``metrics.png`` (its per-iteration metrics); tabular runs on grids add the
     density snapshots, an animation and the policy; line games a density heat map; mean-field
-    control runs the population steered by the planner; deep runs density snapshots over time;
+    control runs the population steered by the planner; stationary games without a map their stationary
+    law and policy as bars; deep runs density snapshots over time;
     multi-population grid games their populations in one colour each (snapshots and an animation),
     routing games the link flows on the network.
     """
@@ -72,6 +73,10 @@ def plot_run(run_dir: str | Path) -> list[str]:
                     )
         elif mu.dim() == 2:
             paths.append(plot_line_density(game, mu, out / "density.png", title=name))
+        elif mu.dim() == 1 and pi.dim() == 2:
+            from mfglearn.viz.stationary import plot_stationary
+
+            paths.append(plot_stationary(game, mu, pi, out / "stationary.png", title=f"{name}: stationary equilibrium"))
     return [str(p) for p in paths]
 
 
