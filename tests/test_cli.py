@@ -267,3 +267,16 @@ def test_user_game_errors_are_one_line(tmp_path):
         import re
 
         assert re.search(msg, p.stderr), (ref, p.stderr)
+
+
+def test_options_without_effect_are_warned_about(tmp_path, capsys):
+    from mfglearn.cli import main
+
+    assert main(["solve", "left_right", "--iterations", "2", "--checkpoint-every", "5", "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "--checkpoint-every has no effect without --out" in err and "--no-plots has no effect" in err
+    run = str(tmp_path / "run")
+    assert main(["solve", "left_right", "--iterations", "2", "--out", run, "--no-plots"]) == 0
+    assert "no effect" not in capsys.readouterr().err
+    assert main(["solve", "--resume", run, "--checkpoint-every", "3", "--no-plots"]) == 0
+    assert "keeps its own interval" in capsys.readouterr().err

@@ -297,7 +297,8 @@ class Algorithm:
 
     def _warn_if_diverging(self) -> None:
         """Once per run: the last ``_DIVERGENCE_WINDOW`` exploitabilities all exceed ``_DIVERGENCE_FACTOR`` times
-        the best one seen earlier and a tenth of the first, which is what an unstable step size looks like."""
+        the best one seen earlier and a tenth of the first, which is what an unstable step size looks like; or the
+        iteration cycles (a constant mean-field jump, no progress for twice the window)."""
         if getattr(self, "_divergence_warned", False):
             return
         e = [v for v in self.history.get("exploitability", []) if isinstance(v, float) and math.isfinite(v)]
@@ -305,27 +306,38 @@ class Algorithm:
         if len(e) < 2 * w:
             return
         best, recent = min(e[:-w]), min(e[-w:])
-        # far above the best, and back up to a sizeable share of where the run started: a run hovering at
-        # 1e-4 after starting at 1 is not diverging, whatever its ratios
-        if best <= 0 or recent <= self._DIVERGENCE_FACTOR * best or recent <= 0.1 * e[0]:
-            return
-        # a mean field that settles (its steps shrinking tenfold within the window) is a converging, regularised
-        # iteration whose limit is worse than an early iterate (a softmax temperature's bias), not an unstable step
-        d = [v for v in self.history.get("mean_field_delta", [])[-w:] if isinstance(v, float)]
-        if len(d) == w and (max(d) < 1e-9 or d[-1] <= 0.1 * d[0]):
-            return
+        d = [v for v in self.history.get("mean_field_delta", [])[-2 * w :] if isinstance(v, float)]
+        # a cycle: for 2w iterations the mean field keeps jumping by the same amount and the exploitability
+        # makes no progress (the greedy fixed point on a crowd game alternates between two crowds)
+        cycling = len(d) == 2 * w and min(d) > 1e-3 and max(d) <= 1.05 * min(d) and recent >= 0.95 * min(e[-2 * w : -w])
+        if cycling:
+            what = f"the mean field jumps by {d[-1]:.3g} (L1) at every iteration for {2 * w} iterations: it cycles"
+        else:
+            # far above the best, and back up to a sizeable share of where the run started: a run hovering at
+            # 1e-4 after starting at 1 is not diverging, whatever its ratios
+            if best <= 0 or recent <= self._DIVERGENCE_FACTOR * best or recent <= 0.1 * e[0]:
+                return
+            # a mean field that settles (its steps shrinking tenfold within the window) is a converging, regularised
+            # iteration whose limit is worse than an early iterate (a softmax temperature's bias), not an unstable
+            # step size
+            if len(d) >= w and (max(d[-w:]) < 1e-9 or d[-1] <= 0.1 * d[-w]):
+                return
+            what = (
+                f"the exploitability has stayed above {self._DIVERGENCE_FACTOR:g}x its best ({best:.4g}, before the "
+                f"last {w} iterations) for {w} iterations"
+            )
         self._divergence_warned = True
         hp = self.hyperparameters
         knobs = [f"lower {k} (now {hp[k]})" for k in ("learning_rate", "trust_region", "optimizer_lr") if k in hp]
         if "damping" in hp:
-            knobs.append(f"use a smaller damping (now {hp['damping']})")
+            knobs.append(f"use a smaller damping (now {hp['damping']})" if hp["damping"] else "damp it (damping=0.1)")
         if "temperature" in hp:
-            knobs.append(f"raise temperature (now {hp['temperature']})")
+            t = hp["temperature"]
+            knobs.append(f"raise temperature (now {t})" if t else "use a softmax (temperature=1.0)")
         advice = "; ".join(knobs) or "try other hyperparameters"
         warnings.warn(
-            f"{self.name}: the exploitability has stayed above {self._DIVERGENCE_FACTOR:g}x its best "
-            f"({best:.4g}, before the last {w} iterations) for {w} iterations (now {e[-1]:.4g}): the iteration "
-            f"is not converging with these settings; {advice}",
+            f"{self.name}: {what} (exploitability now {e[-1]:.4g}): the iteration is not converging with these "
+            f"settings; {advice}",
             RuntimeWarning,
             stacklevel=_caller_level(),
         )

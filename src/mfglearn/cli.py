@@ -95,7 +95,13 @@ def _cmd_solve(args) -> int:
 
     mfglearn.set_threads(args.threads)
     progress = args.progress and not args.json
+    if not (args.out or args.resume):  # options that only mean something for a results directory
+        for flag, given in (("--checkpoint-every", args.checkpoint_every is not None), ("--no-plots", args.no_plots)):
+            if given:
+                _log().warning("%s has no effect without --out (nothing is written to disk)", flag)
     if args.resume:
+        if args.checkpoint_every is not None:
+            _log().warning("--checkpoint-every has no effect on --resume: the run keeps its own interval")
         if args.game or args.solver or args.set or args.config or args.target is not None:
             raise MFGError(
                 "--resume continues a run as configured; give only the run directory (and --iterations N to extend it)"
@@ -127,7 +133,7 @@ def _cmd_solve(args) -> int:
                 args.out,
                 game_params,
                 solver_params,
-                checkpoint_every=args.checkpoint_every,
+                checkpoint_every=10 if args.checkpoint_every is None else args.checkpoint_every,
                 progress=progress,
                 target_exploitability=target,
             )
@@ -403,7 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("--target", type=float, default=None, help="stop at this exploitability")
     so.add_argument("--out", default=None, help="results directory (config, history, tensors, checkpoints)")
     so.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
-    so.add_argument("--checkpoint-every", type=int, default=10, help="iterations between checkpoints")
+    so.add_argument(
+        "--checkpoint-every", type=int, default=None, help="iterations between checkpoints, with --out (default: 10)"
+    )
     so.add_argument("--no-plots", action="store_true", help="do not draw figures into the results directory")
     so.add_argument("--json", action="store_true", help="print one JSON summary line")
     so.add_argument("--progress", action="store_true", help="a progress bar with rate and time left")
@@ -487,26 +495,41 @@ def dumps_json(obj) -> str:
 
 
 def _configure_logging(args) -> None:
-    """``-q``: errors only (warnings silenced); default: warnings; ``-v``: info; ``-vv``: debug."""
+    """``-q``: errors only; default: warnings; ``-v``: info; ``-vv``: debug (the ``mfglearn`` logger, on stderr)."""
     import logging
-    import warnings
+
+    class _Stderr(logging.StreamHandler):
+        @property
+        def stream(self):  # whatever sys.stderr is now (a test's capture, a redirected stream)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value):
+            pass
 
     level = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     log = logging.getLogger("mfglearn")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(type(h).__name__ == "_Stderr" for h in log.handlers):
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("mfglearn: %(levelname)s: %(message)s"))
         log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
-    if args.quiet:
-        warnings.simplefilter("ignore")
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
+    with warnings.catch_warnings():  # -q silences Python warnings for this command only
+        if args.quiet:
+            warnings.simplefilter("ignore")
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except (MFGError, ValueError, TypeError, FloatingPointError, OverflowError) as exc:

@@ -32,3 +32,9 @@ def test_a_converged_regularised_iteration_stays_silent():
         r = mfglearn.solve(game, "fixed_point", iterations=120, temperature=1 / 20, damping=0.2)
     assert r.history["mean_field_delta"][-1] < 1e-9
     assert r.exploitability > 3 * min(r.history["exploitability"])
+
+
+def test_a_cycling_fixed_point_says_it_cycles():
+    # the greedy fixed point on the beach bar alternates between two crowds (exploitability 366, 391, 366, ...)
+    with pytest.warns(RuntimeWarning, match=r"it cycles .* use a smaller damping \(now 1.0\); use a softmax"):
+        mfglearn.solve("beach_bar", "fixed_point", iterations=25)
