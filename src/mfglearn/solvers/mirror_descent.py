@@ -23,7 +23,11 @@ class MirrorDescent(Solver):
 
     Args:
         game: a finite-horizon or discounted game.
-        learning_rate: step size (> 0).
+        learning_rate: step size (> 0). The stable step shrinks as Q-values grow with the horizon and the
+            ``-log mu`` rewards of crowd games: 0.1 converges on four rooms at horizon 30 and oscillates at 40,
+            0.05 fails on the 60-step maze. The default 0.03 lowers the exploitability on every shipped game;
+            raise it where it is stable, for speed. OpenSpiel's and MFGLib's default, 1.0, oscillates on the
+            crowd games (pass ``learning_rate=1.0`` for their runs).
     """
 
     name = "mirror_descent"
@@ -31,7 +35,7 @@ class MirrorDescent(Solver):
     description = "online mirror descent: softmax of the sum of past Q-functions"
     _state_tensors = ("y",)
 
-    def __init__(self, game, learning_rate: float = 1.0, **kw):
+    def __init__(self, game, learning_rate: float = 0.03, **kw):
         super().__init__(game, **kw)
         self.learning_rate = check_positive("learning_rate", learning_rate)
         self.y = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, 0.0)
@@ -53,7 +57,9 @@ class BoltzmannPolicyIteration(Solver):
 
     Args:
         game: a finite-horizon game.
-        temperature: softmax temperature (> 0; the deprecated ``learning_rate`` is its inverse).
+        temperature: softmax temperature (> 0; the deprecated ``learning_rate`` is its inverse). The default
+            10 settles on every shipped game, on the regularised equilibrium of that temperature (its
+            exploitability is the regularisation's bias); at 1, OpenSpiel's default, it cycles on crowd games.
     """
 
     name = "boltzmann_policy_iteration"
@@ -63,7 +69,7 @@ class BoltzmannPolicyIteration(Solver):
     }
     description = "Boltzmann policy iteration: softmax of the current policy's Q-function"
 
-    def __init__(self, game, temperature: float = 1.0, **kw):
+    def __init__(self, game, temperature: float = 10.0, **kw):
         super().__init__(game, **kw)
         self.temperature = check_positive("temperature", temperature)
 

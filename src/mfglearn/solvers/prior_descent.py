@@ -25,6 +25,9 @@ class PriorDescent(Solver):
         game: a finite-horizon or discounted game.
         temperature: softmax temperature ``eta`` (> 0; alias ``eta``).
         inner_steps: prior refresh period ``n_inner`` (positive integer) or ``None`` (alias ``n_inner``).
+
+    The defaults ``temperature=10, inner_steps=10`` lower the exploitability on every shipped game; MFGLib's
+    (``eta=1, n_inner=None``) cycle on the crowd games (pass them for MFGLib's runs).
     """
 
     name = "prior_descent"
@@ -33,7 +36,7 @@ class PriorDescent(Solver):
     description = "prior descent: softmax of log-prior + Q*/eta, prior refreshed every n_inner steps (GMF-V if never)"
     _state_tensors = ("log_prior",)
 
-    def __init__(self, game, temperature: float = 1.0, inner_steps: int | None = None, **kw):
+    def __init__(self, game, temperature: float = 10.0, inner_steps: int | None = 10, **kw):
         super().__init__(game, **kw)
         self.eta = check_positive("temperature", temperature)
         try:
