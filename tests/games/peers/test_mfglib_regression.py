@@ -26,3 +26,20 @@ def test_every_mfglib_environment_builds_and_conserves_mass():
         game = mfglearn.make(gid)
         flow = mean_field_flow(game, game.uniform_policy())
         assert float((flow.mu.sum(-1) - 1).abs().max()) < 1e-12, gid
+
+
+@pytest.mark.parametrize("gid", [g for g in mfglearn.list_games() if g.startswith("mfglib/")])
+def test_batched_rewards_equal_the_per_step_ones(gid):
+    # every mfglib/* reward takes a batch of times (one call per flow); per step it must give the same numbers
+    import torch
+
+    from mfglearn.core.flow import mean_field_flow
+
+    game = mfglearn.make(gid)
+    assert game.batched_reward
+    g = torch.Generator().manual_seed(0)
+    pi = torch.softmax(3 * torch.randn(game.uniform_policy().shape, generator=g, dtype=torch.float64), -1)
+    L = mean_field_flow(game, pi).mu.unsqueeze(-1)[: game.H] * pi  # (H, S, A) state-action measures
+    batched = game.rewards_along(L)
+    per_step = torch.stack([game.reward_at(t, L[t]) for t in range(game.H)])
+    assert torch.equal(batched, per_step)

@@ -68,13 +68,19 @@ def _game(
     layout: dict | None = None,
     device=None,
 ) -> FiniteMFG:
-    """A FiniteMFG with MFGLib's time convention: ``reward(t, L_nd)`` gets ``L`` shaped ``(*S, *A)``."""
+    """A FiniteMFG with MFGLib's time convention: ``reward(t, L_nd)`` gets ``L`` shaped ``(*S, *A)``.
+
+    Every reward here also takes a batch of times: ``t`` a ``(T,)`` tensor and ``L`` shaped ``(T, *S, *A)``,
+    so that a whole flow's rewards are one call (``batched_reward``) instead of one per time step.
+    """
     T = check_int("T", T)
     nS, nA = math.prod(S), math.prod(A)
     last = _identity(nS, nA)
 
     def reward_fn(t, L):
-        return reward(int(t), L.reshape(*S, *A)).reshape(nS, nA)
+        lead = L.shape[:-2]  # () for one time, (T,) for a batch of times
+        t = int(t) if not lead else t
+        return reward(t, L.reshape(*lead, *S, *A)).reshape(*lead, nS, nA)
 
     if isinstance(kernel, Kernel):
         transition = kernel  # mean-field independent: the kernel after T is irrelevant anyway
@@ -91,6 +97,7 @@ def _game(
         transition=transition,
         horizon=T + 1,
         mean_field="state_action",
+        batched_reward=True,
         name=name,
         layout={"mfglib_shape": (S, A), "r_max": float(r_max), **(layout or {})},
         params=params,
@@ -174,7 +181,7 @@ def building_evacuation(
 
     def reward(t, L):
         mu = L.sum(-1).clamp(min=log_eps)
-        return (-eta * torch.log(mu) + bonus.to(L)).unsqueeze(-1).expand(*S, 6)
+        return (-eta * torch.log(mu) + bonus.to(L)).unsqueeze(-1).expand(*mu.shape, 6)
 
     return _game(
         "mfglib/building_evacuation",
@@ -208,13 +215,12 @@ def conservative_treasure_hunting(
     rr = torch.tensor(r, dtype=F64)
     eye = torch.eye(n, dtype=F64)
 
-    def dists(L):  # D_s = sum_{i,j} (L_ij - [i = j = s])^2, for every s: (n,)
-        return (L**2).sum() - 2 * torch.diagonal(L) + 1
+    def dists(L):  # D_s = sum_{i,j} (L_ij - [i = j = s])^2, for every s: (..., n)
+        return (L**2).sum((-2, -1)).unsqueeze(-1) - 2 * torch.diagonal(L, dim1=-2, dim2=-1) + 1
 
     def reward(t, L):
-        if t == 0:
-            return torch.zeros(n, n, dtype=L.dtype, device=L.device)
-        return torch.diag(rr.to(L) * (1 - dists(L) / 2))
+        later = (torch.as_tensor(t, device=L.device) != 0).to(L).reshape(*L.shape[:-2], 1)  # no reward at t = 0
+        return torch.diag_embed(later * rr.to(L) * (1 - dists(L) / 2))
 
     def kernel(t, L):
         if t == 0:
@@ -280,7 +286,7 @@ def crowd_motion(
 
     def reward(t, L):
         mu = L.sum(-1)
-        return (c * c1[t].to(L) - torch.log(mu + log_eps)).unsqueeze(-1).expand(*S, 5)
+        return (c * c1[t].to(L) - torch.log(mu + log_eps)).unsqueeze(-1).expand(*mu.shape, 5)
 
     return _game(
         "mfglib/crowd_motion",
@@ -335,8 +341,8 @@ def equilibrium_price(
     static = (-c0 * qf - c1 * qf**2 - c2 * hf - (c2 + c3) * (qf - sf).clamp(min=0) - c4 * sf).expand(nS, Q + 1, H + 1)
 
     def reward(t, L):
-        p = (d / ((L * qf.to(L)).sum() + e0)) ** (1 / sigma)
-        return p * qf.to(L) + static.to(L)
+        p = (d / ((L * qf.to(L)).sum((-3, -2, -1)) + e0)) ** (1 / sigma)
+        return p.reshape(*p.shape, 1, 1, 1) * qf.to(L) + static.to(L)
 
     return _game(
         "mfglib/equilibrium_price",
@@ -356,11 +362,9 @@ def left_right(mu0=(1.0, 0.0, 0.0), device=None) -> FiniteMFG:
     """MFGLib's left-right (Cui & Koeppl 2021): one choice, penalised by the crowd on its side (twice on the right)."""
 
     def reward(t, L):
-        mu = L.sum(1)
-        r = torch.zeros(3, 2, dtype=L.dtype, device=L.device)
-        r[1] = -mu[1]
-        r[2] = -2 * mu[2]
-        return r
+        mu = L.sum(-1)
+        r = torch.stack([torch.zeros_like(mu[..., 0]), -mu[..., 1], -2 * mu[..., 2]], -1)
+        return r.unsqueeze(-1).expand(*r.shape, 2)
 
     nxt = (1 + torch.arange(2)).expand(3, 2)
     return _game(
@@ -416,11 +420,12 @@ def linear_quadratic(
         return SparseKernel(idx, w.to(L).expand(nS, nA, 7).contiguous())
 
     def reward(t, L):
-        mt = (pos.to(L) * L.sum(-1)).sum()
-        gap = (mt - pos.to(L)).unsqueeze(1)
-        if t == T:
-            return (-0.5 * c_term * gap**2).expand(nS, nA)
-        return (-0.5 * a.to(L) ** 2 + q * a.to(L) * gap - 0.5 * kappa * gap**2) * delta
+        mt = (pos.to(L) * L.sum(-1)).sum(-1, keepdim=True)  # (..., 1): the mean position
+        gap = (mt - pos.to(L)).unsqueeze(-1)  # (..., nS, 1)
+        running = (-0.5 * a.to(L) ** 2 + q * a.to(L) * gap - 0.5 * kappa * gap**2) * delta
+        final = (-0.5 * c_term * gap**2).expand(running.shape)
+        last = (torch.as_tensor(t, device=L.device) == T).reshape(*L.shape[:-2], 1, 1)  # the terminal step
+        return torch.where(last, final, running)
 
     return _game(
         "mfglib/linear_quadratic",
@@ -474,12 +479,10 @@ def rock_paper_scissors(T: int = 1, mu0=(1.0, 0.0, 0.0, 0.0), device=None) -> Fi
     """MFGLib's generalised rock-paper-scissors (Shapley 1964; Cui & Koeppl 2021): states start, R, P, S."""
 
     def reward(t, L):
-        mu = L.sum(1)
-        r = torch.zeros(4, 3, dtype=L.dtype, device=L.device)
-        r[1] = 2 * mu[3] - mu[2]
-        r[2] = 4 * mu[1] - 2 * mu[3]
-        r[3] = 6 * mu[2] - 3 * mu[1]
-        return r
+        mu = L.sum(-1)
+        m1, m2, m3 = mu[..., 1], mu[..., 2], mu[..., 3]
+        r = torch.stack([torch.zeros_like(m1), 2 * m3 - m2, 4 * m1 - 2 * m3, 6 * m2 - 3 * m1], -1)
+        return r.unsqueeze(-1).expand(*r.shape, 3)
 
     nxt = (1 + torch.arange(3)).expand(4, 3)
     return _game(
@@ -517,7 +520,7 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
         (2,),
         (2,),
         _mu0(mu0, (2,)),
-        lambda t, L: r.to(L),
+        lambda t, L: r.to(L).expand(L.shape),
         kernel,
         dict(T=T, mu0=list(mu0)),
         1.5,
