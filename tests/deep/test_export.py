@@ -48,3 +48,16 @@ def test_bad_format_and_non_policies_are_named(tmp_path):
         export_policy(GaussianPolicy(2, 1, horizon=1.0), tmp_path / "p", format="pickle")
     with pytest.raises(ValidationError, match="no mean_action"):
         export_policy(torch.nn.Linear(2, 1), tmp_path / "p.pt")
+
+
+@pytest.mark.filterwarnings("ignore")  # the ONNX exporter's own chatter (torchvision absent, deprecations)
+def test_onnx_program_runs_in_onnxruntime(tmp_path, states):
+    pytest.importorskip("onnxscript")
+    ort = pytest.importorskip("onnxruntime")
+    torch.manual_seed(0)
+    policy = GaussianPolicy(2, 1, horizon=10.0, bound=2.0)
+    path = export_policy(policy, tmp_path / "pi.onnx", format="onnx")
+    session = ort.InferenceSession(str(path))
+    t, x = states
+    (out,) = session.run(None, {"t": t.numpy(), "x": x.numpy()})
+    assert torch.allclose(torch.from_numpy(out), policy.mean_action(t, x), atol=1e-6)

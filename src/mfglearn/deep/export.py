@@ -39,7 +39,7 @@ def export_policy(policy: torch.nn.Module, path: str | Path, state_dim: int | No
         state_dim: ``d``; read from the policy's settings when it has them.
         format: ``"export"`` (``torch.export``, loads with ``torch.export.load``: the default),
             ``"torchscript"`` (``torch.jit.load``, also from C++; deprecated by PyTorch 2.13, which warns) or
-            ``"onnx"`` (needs ``pip install onnx onnxscript``).
+            ``"onnx"`` (``pip install 'mfglearn[export]'``; runs in onnxruntime).
 
     Returns:
         The path written.
@@ -69,17 +69,21 @@ def export_policy(policy: torch.nn.Module, path: str | Path, state_dim: int | No
     else:
         try:
             import onnx  # noqa: F401
+            import onnxscript  # noqa: F401  (torch.onnx.export(dynamo=True) needs it)
         except ImportError:
             from mfglearn.errors import MFGError
 
-            raise MFGError("ONNX export needs the onnx package: pip install onnx onnxscript") from None
+            raise MFGError("ONNX export needs onnx and onnxscript: pip install 'mfglearn[export]'") from None
+        batch = torch.export.Dim("batch", min=1)
         torch.onnx.export(
             program,
             (t, x),
             str(tmp),
             input_names=["t", "x"],
             output_names=["action"],
-            dynamic_axes={"t": {0: "batch"}, "x": {0: "batch"}, "action": {0: "batch"}},
+            dynamic_shapes={"t": {0: batch}, "x": {0: batch}},
+            dynamo=True,
+            verbose=False,
         )
     tmp.replace(path)  # atomically: a reader never sees half a program
     return path
