@@ -126,15 +126,17 @@ rows = [
     "the algorithms that fit), what one iteration is, and its hyperparameters with their defaults",
     "(`mfglearn solvers` prints the same).",
     "",
-    "| algorithm | problem | " + " | ".join(k.replace("_", "-") for k in GAME_KINDS) + " | what it does |",
-    "|---|---|" + "---|" * len(GAME_KINDS) + "---|",
+    "| algorithm | game kinds | what it does |",
+    "|---|---|---|",
 ]
 details = []
 for name in sorted(ALGORITHMS):
     infos = mfglearn.algorithm_info(name)
     kinds = {k for i in infos for k in i["game_kinds"]}
-    marks = " | ".join("yes" if k in kinds else "" for k in GAME_KINDS)
-    rows.append(f"| [`{name}`](#{name}) | {infos[0]['problem']} | {marks} | {plain(infos[0]['description'])} |")
+    marks = ", ".join(k.replace("_", "-") for k in GAME_KINDS if k in kinds)
+    if infos[0]["problem"] == "control":
+        marks += " (mean-field control)"
+    rows.append(f"| [`{name}`](#{name}) | {marks} | {plain(infos[0]['description'])} |")
     for info in infos:
         details += [
             f"## `{name}`" if info is infos[0] else f"### `{name}` on {', '.join(info['game_kinds'])} games",

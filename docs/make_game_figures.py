@@ -41,7 +41,7 @@ def _solve(game):
 
 
 def _figure(game, res):
-    from mfglearn.viz.grids import informative_times, plot_grid_density, plot_line_density
+    from mfglearn.viz.grids import plot_grid_density, plot_line_density
     from mfglearn.viz.populations import plot_network_flows, plot_population_snapshots
     from mfglearn.viz.stationary import plot_stationary
 
@@ -67,7 +67,8 @@ def _figure(game, res):
         return data
     if "cells" in layout or "grid_shape" in layout:
         if mu.dim() == 2:
-            ts = [0, *informative_times(mu.shape[0], 3)]
+            H = mu.shape[0] - 1
+            ts = sorted({0, H // 4, H // 2, H})
             return plot_grid_density(game, [mu[t] for t in ts], [f"t = {t}" for t in ts], suptitle=title)
         return plot_grid_density(game, [mu], ["stationary mean field"], suptitle=title)
     if mu.dim() == 2:

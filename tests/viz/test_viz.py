@@ -58,7 +58,8 @@ def test_shared_colour_scale_leaves_out_an_initial_point_mass():
 
     maxima = [1.0, 0.39, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02, 0.01, 0.01, 0.01]
     frames = [np.array([[m, np.nan]]) for m in maxima]  # a wall (NaN) in every frame
-    assert shared_top(frames) == 0.39  # the largest maximum within 10x the median (0.05): t = 0 saturates
+    assert shared_top(frames) == 0.39  # the largest maximum within 10x the median after t = 0 (0.04)
+    assert shared_top([np.array([[m]]) for m in (1.0, 0.4, 0.01, 0.01)]) == 0.01  # few panels: t = 0, 1 saturate
     assert shared_top([np.array([[0.2]]), np.array([[0.1]])]) == 0.2  # nothing extreme: the true maximum
     assert informative_times(30) == [1, 10, 20, 29] and informative_times(3) == [0, 1, 2]
 
