@@ -40,9 +40,7 @@ def test_closed_form_rps_equilibrium_has_zero_exploitability():
     assert mfglearn.exploitability(game, pi) == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize(
-    "solver", ["fictitious_play", "mirror_descent", "boltzmann_policy_iteration", "prior_descent"]
-)
+@pytest.mark.parametrize("solver", ["fictitious_play", "mirror_descent", "boltzmann_policy_iteration", "prior_descent"])
 def test_default_settings_lower_the_exploitability_on_beach_bar(solver):
     # the defaults are chosen to lower it on every shipped game (from the uniform policy, 8.50 here)
     game = mfglearn.make("beach_bar")
