@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # The facade is loaded on first use (PEP 562), so that ``import mfglearn`` and ``mfglearn --help`` do
 # not pay for torch and the registry until something needs them.
