@@ -190,6 +190,10 @@ TABLES = {
         "A million-state grid against the memory-traffic floor",
         "python benchmarks/bench_large_grid.py",
     ),
+    "ops_per_iteration.json": (
+        "Operators and host syncs per iteration on MFGLib's environments, rewards per step vs batched",
+        "python benchmarks/ops_per_iteration.py",
+    ),
     "populations_bench.json": (
         "Multi-population and routing games against OpenSpiel",
         "python benchmarks/bench_populations.py",

@@ -45,12 +45,13 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None, *, che
         flow = mean_field_flow(game, pi)
     mdp = freeze(game, flow)
     V, Q, Vb, Qb, br = evaluate_and_best_respond(mdp, pi)
+    value, best_value = torch.stack([policy_return(mdp, V), policy_return(mdp, Vb)]).tolist()  # one host sync
     return Evaluation(
         policy=pi,
         flow=flow,
         mdp=mdp,
-        value=float(policy_return(mdp, V)),
-        best_value=float(policy_return(mdp, Vb)),
+        value=value,
+        best_value=best_value,
         V=V,
         Q=Q,
         V_best=Vb,
@@ -103,8 +104,12 @@ def check_mean_field(game: FiniteMFG, mu) -> torch.Tensor:
 
 def mean_field_delta(mu_a: torch.Tensor, mu_b: torch.Tensor) -> float:
     """Mean over time of ``||mu_a[t] - mu_b[t]||_1`` (flows of shape ``(H+1, S)`` or ``(S,)``)."""
-    d = (mu_a - mu_b).abs().sum(-1)
-    return float(d.mean())
+    return float(mean_field_delta_tensor(mu_a, mu_b))
+
+
+def mean_field_delta_tensor(mu_a: torch.Tensor, mu_b: torch.Tensor) -> torch.Tensor:
+    """:func:`mean_field_delta` as a 0-d tensor on the flows' device (no host synchronisation)."""
+    return (mu_a - mu_b).abs().sum(-1).mean()
 
 
 def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None = None) -> float:
@@ -112,11 +117,16 @@ def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None
 
     With ``mu=None`` the states are weighted uniformly. ``mu`` may be a flow ``(H+1, S)``.
     """
+    return float(policy_delta_tensor(pi_a, pi_b, mu))
+
+
+def policy_delta_tensor(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`policy_delta` as a 0-d tensor on the policies' device (no host synchronisation)."""
     d = (pi_a - pi_b).abs().sum(-1)  # (H, S) or (S,)
     if mu is None:
-        return float(d.mean(-1).mean())
+        return d.mean(-1).mean()
     w = mu[: d.shape[0]] if mu.dim() == 2 and d.dim() == 2 else mu
-    return float((w * d).sum(-1).mean())
+    return (w * d).sum(-1).mean()
 
 
 def policy_mean_field(game: FiniteMFG, pi: torch.Tensor):

@@ -19,7 +19,7 @@ from mfglearn._common.memory import require_memory
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow
-from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta
+from mfglearn.core.metrics import evaluate, mean_field_delta_tensor, policy_delta_tensor
 from mfglearn.core.policy import check_policy
 from mfglearn.core.populations import population_report
 from mfglearn.errors import ValidationError
@@ -105,11 +105,17 @@ class Solver(Algorithm):
         new_policy, new_flow = self._update(prev)
         self.policy = new_policy
         self._eval = ev = evaluate(self.game, new_policy, flow=new_flow, check=False)
+        deltas = torch.stack(  # both read back in one host synchronisation
+            [
+                mean_field_delta_tensor(ev.flow.mu, prev.flow.mu),
+                policy_delta_tensor(new_policy, prev.policy, ev.flow.mu),
+            ]
+        ).tolist()
         info = {
             "exploitability": ev.exploitability,
             "value": ev.value,
-            "mean_field_delta": mean_field_delta(ev.flow.mu, prev.flow.mu),
-            "policy_delta": policy_delta(new_policy, prev.policy, ev.flow.mu),
+            "mean_field_delta": deltas[0],
+            "policy_delta": deltas[1],
         }
         if self.game.populations is not None and self.game.n_populations > 1:
             rep = population_report(self.game, ev)  # E_p of every population (the total is their m_p-sum)
