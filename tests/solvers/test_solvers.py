@@ -42,7 +42,7 @@ def test_closed_form_rps_equilibrium_has_zero_exploitability():
 
 @pytest.mark.parametrize("solver", ["fictitious_play", "mirror_descent", "boltzmann_policy_iteration", "prior_descent"])
 def test_default_settings_lower_the_exploitability_on_beach_bar(solver):
-    # the defaults are chosen to lower it on every shipped game (from the uniform policy, 8.50 here)
+    # the defaults are chosen to lower it on the games they were tried on (from the uniform policy, 8.50 here)
     game = mfglearn.make("beach_bar")
     start = mfglearn.exploitability(game, mfglearn.uniform_policy(game))
     r = mfglearn.solve(game, solver, iterations=100)

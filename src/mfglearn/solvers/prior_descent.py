@@ -26,7 +26,8 @@ class PriorDescent(Solver):
         temperature: softmax temperature ``eta`` (> 0; alias ``eta``).
         inner_steps: prior refresh period ``n_inner`` (positive integer) or ``None`` (alias ``n_inner``).
 
-    The defaults ``temperature=10, inner_steps=10`` lower the exploitability on every shipped game; MFGLib's
+    The defaults ``temperature=10, inner_steps=10`` lower the exploitability on every game they were tried on (the crowd
+    grids, beach bars, SIS, four_rooms_crowd, grid_poi); MFGLib's
     (``eta=1, n_inner=None``) cycle on the crowd games (pass them for MFGLib's runs).
     """
 
