@@ -59,8 +59,9 @@ class BoltzmannPolicyIteration(Solver):
     Args:
         game: a finite-horizon game.
         temperature: softmax temperature (> 0; the deprecated ``learning_rate`` is its inverse). The default
-            10 settles on every game it was tried on (crowd grids, beach bars, SIS), on the regularised equilibrium of that temperature (its
-            exploitability is the regularisation's bias); at 1, OpenSpiel's default, it cycles on crowd games.
+            10 settles on every game it was tried on (crowd grids, beach bars, SIS), on the regularised
+            equilibrium of that temperature (its exploitability is the regularisation's bias); at 1,
+            OpenSpiel's default, it cycles on crowd games.
     """
 
     name = "boltzmann_policy_iteration"
