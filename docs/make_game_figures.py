@@ -52,19 +52,11 @@ def _figure(game, res):
 
         if not layout["routing"].network.positions:
             return None
-        path = OUT / ".network.png"  # plot_network_flows saves to a path: draw to a scratch file, return its bytes
-        plot_network_flows(game, {res.solver: link_entries(game, pi)}, path, {res.solver: -res.value})
-        data = path.read_bytes()
-        path.unlink()
-        return data
+        return plot_network_flows(game, {res.solver: link_entries(game, pi)}, times={res.solver: -res.value})
     if getattr(game, "populations", None) is not None and game.n_populations > 1:
         if not isinstance(layout.get("grid"), tuple):
             return None
-        path = OUT / ".pops.png"
-        plot_population_snapshots(game, mu, path, title=title)
-        data = path.read_bytes()
-        path.unlink()
-        return data
+        return plot_population_snapshots(game, mu, title=title)
     if "cells" in layout or "grid_shape" in layout:
         if mu.dim() == 2:
             H = mu.shape[0] - 1
@@ -97,11 +89,8 @@ def main() -> None:
         if fig is None:
             continue
         slug = gid.replace("/", "__")
-        if isinstance(fig, bytes):
-            (OUT / f"{slug}.png").write_bytes(fig)
-        else:
-            fig.savefig(OUT / f"{slug}.png", dpi=72, bbox_inches="tight")
-            plt.close(fig)
+        fig.savefig(OUT / f"{slug}.png", dpi=72, bbox_inches="tight")
+        plt.close(fig)
         (OUT / f"{slug}.txt").write_text(f"The equilibrium at the default parameters ({caption}).\n")
         print(gid, caption)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from mfglearn._common.text import plain
@@ -12,8 +13,6 @@ from mfglearn.runs.config import parse_value as _parse_value
 
 
 def _log():
-    import logging
-
     return logging.getLogger("mfglearn")
 
 
@@ -300,9 +299,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action):
         text = action.help or ""
         default = action.default
+        # None, False and 0 (a -v count) say nothing worth printing
         if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
-            return text
-        if isinstance(action, argparse._CountAction):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -494,22 +492,23 @@ def dumps_json(obj) -> str:
     return _dumps(obj)
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (a test's capture, a redirection)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def _configure_logging(args) -> None:
     """``-q``: errors only; default: warnings; ``-v``: info; ``-vv``: debug (the ``mfglearn`` logger, on stderr)."""
-    import logging
-
-    class _Stderr(logging.StreamHandler):
-        @property
-        def stream(self):  # whatever sys.stderr is now (a test's capture, a redirected stream)
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, value):
-            pass
-
     level = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     log = logging.getLogger("mfglearn")
-    if not any(type(h).__name__ == "_Stderr" for h in log.handlers):
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
         handler = _Stderr()
         handler.setFormatter(logging.Formatter("mfglearn: %(levelname)s: %(message)s"))
         log.addHandler(handler)

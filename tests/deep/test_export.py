@@ -48,6 +48,8 @@ def test_bad_format_and_non_policies_are_named(tmp_path):
         export_policy(GaussianPolicy(2, 1, horizon=1.0), tmp_path / "p", format="pickle")
     with pytest.raises(ValidationError, match="no mean_action"):
         export_policy(torch.nn.Linear(2, 1), tmp_path / "p.pt")
+    with pytest.raises(ValidationError, match="state_dim"):
+        export_policy(GaussianPolicy(2, 1, horizon=1.0), tmp_path / "p.pt2", state_dim=0)
 
 
 @pytest.mark.filterwarnings("ignore")  # the ONNX exporter's own chatter (torchvision absent, deprecations)

@@ -88,3 +88,14 @@ def test_run_figures_draw_without_warnings(tmp_path, game, solver, sets, recwarn
 
         paths = plot_run(run)
     assert paths and all((run / "plots" / p.split("/")[-1]).stat().st_size > 3000 for p in paths)
+
+
+def test_stationary_plot_and_shared_scale_refuse_bad_input():
+    from mfglearn.viz import plot_stationary
+    from mfglearn.viz.grids import shared_top
+
+    game = mfglearn.make("equilibrium_price")
+    with pytest.raises(mfglearn.ValidationError, match="stationary law"):
+        plot_stationary(game, game.mu0, mfglearn.uniform_policy(game)[None])
+    with pytest.raises(mfglearn.ValidationError, match="no frames"):
+        shared_top([])

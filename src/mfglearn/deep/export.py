@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from mfglearn.errors import ValidationError
+from mfglearn._common.checks import check_int
+from mfglearn.errors import MFGError, ValidationError
 
 FORMATS = ("export", "torchscript", "onnx")
 
@@ -53,6 +54,7 @@ def export_policy(policy: torch.nn.Module, path: str | Path, state_dim: int | No
         state_dim = getattr(first, "config", {}).get("state_dim")
     if state_dim is None:
         raise ValidationError("give state_dim=: the policy does not record its state dimension")
+    state_dim = check_int("state_dim", state_dim)
     program = MeanActionProgram(policy).eval()
     param = next(policy.parameters(), None)
     dtype, device = (param.dtype, param.device) if param is not None else (torch.float32, torch.device("cpu"))
@@ -71,8 +73,6 @@ def export_policy(policy: torch.nn.Module, path: str | Path, state_dim: int | No
             import onnx  # noqa: F401
             import onnxscript  # noqa: F401  (torch.onnx.export(dynamo=True) needs it)
         except ImportError:
-            from mfglearn.errors import MFGError
-
             raise MFGError("ONNX export needs onnx and onnxscript: pip install 'mfglearn[export]'") from None
         batch = torch.export.Dim("batch", min=1)
         torch.onnx.export(

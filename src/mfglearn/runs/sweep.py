@@ -211,19 +211,18 @@ def _run_specs(specs: list[dict], backend: str, workers: int | None, progress: b
     from concurrent.futures import ProcessPoolExecutor
 
     n = max(1, min(workers or os.cpu_count() or 1, len(specs)))
-    with progress_bar(len(specs), "sweep", progress, unit="trial") as bar:
-        if n == 1:
-            rows = []
-            for s in specs:
-                rows.append(run_trial(s))
-                bar.update(1)
-            return rows
-        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as pool:
-            rows = []
-            for row in pool.map(run_trial, specs):  # in order; the bar moves as the earliest trials finish
+    pool = ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) if n > 1 else None
+    rows = []
+    try:
+        with progress_bar(len(specs), "sweep", progress, unit="trial") as bar:
+            # in order: the bar moves as the earliest trials finish
+            for row in pool.map(run_trial, specs) if pool else map(run_trial, specs):
                 rows.append(row)
                 bar.update(1)
-            return rows
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return rows
 
 
 def _ray():

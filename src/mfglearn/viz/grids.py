@@ -42,6 +42,8 @@ def shared_top(frames: Sequence[np.ndarray]) -> float:
     """The top of a colour scale shared by ``frames``: the largest frame maximum within ten times the
     median one (of the frames after the first). A crowd leaving one cell has maxima 1, 0.39, 0.2, ... 0.01:
     the first frames saturate (the colour bar's arrow says so) and the spread-out crowd keeps a readable scale."""
+    if not len(frames):
+        raise ValidationError("no frames to draw: give at least one distribution")
     tops = np.array([float(np.nanmax(f)) if np.isfinite(f).any() else 0.0 for f in frames])
     typical = np.median(tops[1:] if len(tops) > 2 else tops)  # the first frame is the suspect point mass
     ok = tops[tops <= 10 * typical]

@@ -52,7 +52,7 @@ def _composite(dens_t: np.ndarray, scale: np.ndarray, mask: np.ndarray | None) -
 
 
 def plot_population_snapshots(
-    game, mu: torch.Tensor, path: str | Path, times: Sequence[int] | None = None, title: str | None = None
+    game, mu: torch.Tensor, path: str | Path | None = None, times: Sequence[int] | None = None, title: str | None = None
 ) -> str:
     """The populations of a grid game at several times: one row per population, in its colour.
 
@@ -86,7 +86,7 @@ def plot_population_snapshots(
                 ax.set_ylabel(names[p])
         fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[p].tolist(), shrink=0.85, label="density")
     fig.suptitle(title or f"{game.name}: each population's density over time")
-    return save(fig, path)
+    return save(fig, path) if path else fig
 
 
 def animate_populations(game, mu: torch.Tensor, path: str | Path, fps: int = 4, title: str | None = None) -> str:
@@ -131,7 +131,7 @@ def animate_populations(game, mu: torch.Tensor, path: str | Path, fps: int = 4, 
 
 
 def plot_network_flows(
-    game, shares: Mapping[str, torch.Tensor], path: str | Path, times: Mapping[str, float] | None = None
+    game, shares: Mapping[str, torch.Tensor], path: str | Path | None = None, times: Mapping[str, float] | None = None
 ) -> str:
     """Link flows on a routing game's network, one panel per policy.
 
@@ -185,4 +185,4 @@ def plot_network_flows(
         shrink=0.8,
         label="share of vehicles entering the link",
     )
-    return save(fig, path)
+    return save(fig, path) if path else fig

@@ -7,15 +7,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mfglearn.errors import ValidationError
 from mfglearn.viz._mpl import pyplot, save
 
 
 def plot_stationary(game, mu: torch.Tensor, pi: torch.Tensor, path: str | Path | None = None, title: str | None = None):
     """Two panels: the stationary distribution ``mu (S,)`` as bars, and the policy ``pi (S, A)`` as stacked
     bars of action probabilities per state (state and action names from ``game.layout`` when it has them)."""
+    S, A = game.S, game.A
+    if tuple(mu.shape) != (S,) or tuple(pi.shape) != (S, A):
+        raise ValidationError(
+            f"plot_stationary needs a stationary law ({S},) and policy ({S}, {A}); got {tuple(mu.shape)} and "
+            f"{tuple(pi.shape)} (finite-horizon flows: plot_line_density)"
+        )
     plt = pyplot()
     m, p = mu.detach().cpu().numpy(), pi.detach().cpu().numpy()
-    S, A = p.shape
     layout = game.layout if isinstance(getattr(game, "layout", None), dict) else {}
     states = layout.get("states") if len(layout.get("states", [])) == S else [str(s) for s in range(S)]
     actions = layout.get("actions") if len(layout.get("actions", [])) == A else [f"action {a}" for a in range(A)]
