@@ -13,12 +13,23 @@ MF-OMO and OMI on building evacuation as the floors grow. Writes
     pip install mfglib==0.3.0 opt_einsum
     python benchmarks/bench_mfglib.py [--iterations 300] [--slow-iterations 30]
     python benchmarks/bench_mfglib.py --scaling
+    python benchmarks/bench_mfglib.py --sweep 256 [--sweep-iterations 100] [--mfglib-sample 4]
+
+``--sweep N`` runs one grid of ``N`` step sizes (online mirror descent's ``alpha``, prior descent's
+``eta``, log-spaced) on every environment: mfglearn solves the ``N`` settings as one batch
+(:func:`mfglearn.solve_batch`); MFGLib loops over them one by one, with and without opt_einsum.
+MFGLib's time is measured on ``--mfglib-sample`` settings spread over the grid and scaled by
+``N / sample`` (its settings cost the same: the same environment, iterations and operations), and
+its exploitabilities there are compared with the batch's for the same settings. Writes
+``mfglib_sweep.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -88,6 +99,77 @@ def scaling(sizes: list[int], iterations: int, budget_s: float, out_dir: Path) -
     print(f"wrote {out}")
 
 
+SWEEP_GRIDS = {"OMD": ("mirror_descent", "learning_rate", 1e-2, 1e1), "PD": ("prior_descent", "temperature", 1e-1, 1e2)}
+
+
+def sweep(names: list[str], size: int, iterations: int, sample: int, out_dir: Path) -> None:
+    """The same ``size``-setting grid on every environment: one ``solve_batch`` versus MFGLib's loop."""
+    from mfglib.alg import OnlineMirrorDescent, PriorDescent
+    from mfglib.env import Environment
+
+    have_opt = torch.backends.opt_einsum.is_available()
+    rows = []
+    print(
+        f"{'environment':30s} {'alg':4s} {'mfglearn s':>10s} {'mfglib s':>9s} {'ratio':>7s}"
+        + (f" {'+opt_einsum s':>13s} {'ratio':>7s}" if have_opt else "")
+        + f" {'expl agree':>10s}"
+    )
+    for name in names:
+        env = getattr(Environment, name)()
+        game = mfglearn.make("mfglib/" + name)
+        for label, (ours, key, lo, hi) in SWEEP_GRIDS.items():
+            grid = torch.logspace(math.log10(lo), math.log10(hi), size, dtype=torch.float64).tolist()
+            extra = {"inner_steps": None} if ours == "prior_descent" else {}  # MFGLib's default n_inner
+            mfglearn.solve_batch(game, ours, 2, **{key: grid[:2]}, **extra)  # warm-up
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # the grid's large steps do not converge
+                t0 = time.perf_counter()
+                results = mfglearn.solve_batch(game, ours, iterations, **{key: grid}, **extra)
+                s_ours = time.perf_counter() - t0
+            picks = sorted({round(i * (size - 1) / max(sample - 1, 1)) for i in range(sample)})
+            timings = {}
+            diffs, theirs = [], []
+            for opt in [False, True] if have_opt else [False]:
+                t_lib = 0.0
+                for i in picks:
+                    alg = OnlineMirrorDescent(alpha=grid[i]) if label == "OMD" else PriorDescent(eta=grid[i])
+                    ms, expl = run_mfglib(env, alg, iterations, opt_einsum=opt)
+                    t_lib += ms * iterations / 1e3
+                    if not opt:
+                        theirs.append(expl)
+                        diffs.append(abs(expl - results[i].exploitability) / max(1.0, abs(expl)))
+                timings[opt] = t_lib * size / len(picks)
+            row = dict(
+                env=name,
+                algorithm=label,
+                settings=size,
+                iterations=iterations,
+                mfglib_sampled=len(picks),
+                mfglearn_s=s_ours,
+                mfglib_s=timings[False],
+                ratio=timings[False] / s_ours,
+                sampled_settings=[grid[i] for i in picks],
+                mfglib_exploitability=theirs,
+                mfglearn_exploitability=[results[i].exploitability for i in picks],
+                # MFGLib computes in float32: agreement is to ~1e-5 relative, except where its exp(Q / eta)
+                # under- or overflows (prior descent at small eta; mfglearn works in the log domain)
+                agree=sum(d <= 1e-4 for d in diffs),
+            )
+            line = f"{name:30s} {label:4s} {s_ours:10.3f} {timings[False]:9.2f} {timings[False] / s_ours:7.0f}"
+            if have_opt:
+                row.update(mfglib_opt_einsum_s=timings[True], ratio_opt_einsum=timings[True] / s_ours)
+                line += f" {timings[True]:13.2f} {timings[True] / s_ours:7.0f}"
+            print(line + f" {row['agree']:>6d}/{len(picks)}", flush=True)
+            rows.append(row)
+    torch.backends.opt_einsum.enabled = True
+    out = out_dir / "mfglib_sweep.json"
+    command = (
+        f"python benchmarks/bench_mfglib.py --sweep {size} --sweep-iterations {iterations} --mfglib-sample {sample}"
+    )
+    atomic_write_json(out, {"threads": 1, "rows": rows, "command": command})
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iterations", type=int, default=300)
@@ -95,11 +177,18 @@ def main() -> None:
     ap.add_argument("--envs", default=",".join(ENVS))
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--budget", type=float, default=120.0, help="scaling: seconds per MFGLib run before giving up")
+    ap.add_argument("--sweep", type=int, default=0, metavar="N", help="sweep mode: N settings per environment")
+    ap.add_argument("--sweep-iterations", type=int, default=100)
+    ap.add_argument("--mfglib-sample", type=int, default=4, help="sweep: settings MFGLib is timed on")
     add_out(ap, "mfglib", committed="benchmarks/results")
     args = ap.parse_args()
     import mfglib.alg  # noqa: F401  (first: avoids mfglib's circular import)
     from mfglib.env import Environment
 
+    if args.sweep:
+        mfglearn.set_threads(1)
+        sweep(args.envs.split(","), args.sweep, args.sweep_iterations, args.mfglib_sample, args.out)
+        return
     if args.scaling:
         mfglearn.set_threads(1)
         scaling([4, 6, 10, 14, 20, 28], 5, args.budget, args.out)

@@ -26,6 +26,7 @@ _LAZY = {
     "list_solvers": "mfglearn.api",
     "make_algorithm": "mfglearn.api",
     "solve": "mfglearn.api",
+    "solve_batch": "mfglearn.api",
     "uniform_policy": "mfglearn.api",
     "evaluate": "mfglearn.core.metrics",
     "mean_field_delta": "mfglearn.core.metrics",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
         make_algorithm,
         register_envs,
         solve,
+        solve_batch,
         uniform_policy,
     )
     from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta, quality
@@ -133,6 +135,7 @@ __all__ = [
     "policy_from_agent",
     "set_threads",
     "solve",
+    "solve_batch",
     "tune",
     "uniform_policy",
 ]

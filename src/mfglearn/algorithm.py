@@ -149,6 +149,9 @@ class Algorithm:
     @classmethod
     def hyperparameter_spec(cls) -> dict[str, inspect.Parameter]:
         """The constructor's hyperparameters across the class hierarchy, by name (``game`` excluded)."""
+        cached = cls.__dict__.get("_spec_cache")
+        if cached is not None:  # signatures are fixed once the class exists; solve_batch builds many instances
+            return dict(cached)
         spec: dict[str, inspect.Parameter] = {}
         for c in reversed(cls.__mro__):
             init = vars(c).get("__init__")
@@ -159,7 +162,8 @@ class Algorithm:
                 if n in ("self", "game") or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
                     continue
                 spec[n] = p
-        return {n: spec[n] for n in sorted(spec)}
+        cls._spec_cache = {n: spec[n] for n in sorted(spec)}
+        return dict(cls._spec_cache)
 
     @classmethod
     def create(cls, game, **hyperparameters) -> Algorithm:

@@ -50,6 +50,104 @@ def solve(
     )
 
 
+def solve_batch(
+    games,
+    solver: str = "fictitious_play",
+    iterations: int | None = None,
+    *,
+    progress: bool = False,
+    **hyperparameters,
+) -> list[Result]:
+    """Solve ``B`` members at once: one game with ``B`` hyperparameter settings or initial policies,
+    ``B`` games of one structure, or both, paired in order. One :class:`~mfglearn.result.Result` per
+    member, each equal to its own :func:`solve` to round-off.
+
+    Args:
+        games: a game (object or registered id) shared by every member, or a list of them, one per member.
+        solver: the algorithm's name.
+        iterations: iterations for every member (default: the algorithm's ``default_iterations``).
+        progress: show one progress bar for the batch.
+        **hyperparameters: the algorithm's hyperparameters; a list (or tuple) gives one value per member,
+            anything else is shared. Lists and the list of games have length ``B`` (or 1).
+
+    Members whose solver has a batched update (``fictitious_play``, ``mirror_descent``,
+    ``boltzmann_policy_iteration``, ``prior_descent``, ``fixed_point``), whose games share a structure
+    (:class:`~mfglearn.model.batch.GameBatch`: finite horizon, one population, the same sizes and legal
+    actions) and whose other hyperparameters agree run as one tensor program: every step handles all of
+    them, and their metrics are read back in one host synchronisation per iteration. The others are
+    solved one after the other. ``result.extra["batch_size"]`` tells how many members shared a result's
+    batch; each history's ``seconds`` is the batch's wall time.
+
+    Example::
+
+        results = mfglearn.solve_batch("mfglib/beach_bar", "mirror_descent", 300,
+                                       learning_rate=[0.01, 0.03, 0.1, 0.3, 1.0])
+        best = min(results, key=lambda r: r.exploitability)
+    """
+    from mfglearn._common.progress import logger
+    from mfglearn.solvers.base import Solver
+    from mfglearn.solvers.batch import batch_incompatible, batch_key, run_batch
+
+    built: dict = {}  # a game shared by members stays one object (its callables then run once)
+    members = [
+        (built.setdefault(g, make(g)) if isinstance(g, str) else g, hp)
+        for g, hp in _batch_members(games, hyperparameters)
+    ]
+    device = hyperparameters.get("device")
+    defer_memory = issubclass(get_algorithm(solver, members[0][0]), Solver) and "check_memory" not in hyperparameters
+    if defer_memory:  # the batch checks its memory as a whole (run_batch); members that run alone, alone
+        members = [(g, {**hp, "check_memory": False}) for g, hp in members]
+    algos = []
+    for game, hp in members:
+        if device is not None and not isinstance(device, (list, tuple)) and hasattr(game, "with_device"):
+            game = built.setdefault(("device", id(game)), game.with_device(device))
+            hp = {k: v for k, v in hp.items() if k != "device"}
+        algos.append(make_algorithm(game, solver, **hp))
+    n = algos[0].default_iterations if iterations is None else iterations
+    results: list[Result | None] = [None] * len(algos)
+    groups: dict[str, list[int]] = {}
+    for i, a in enumerate(algos):
+        key = batch_key(a) if isinstance(a, Solver) else None
+        groups.setdefault(key if key is not None else f"alone {i}", []).append(i)
+    for idx in groups.values():
+        members_ = [algos[i] for i in idx]
+        why = batch_incompatible(members_) if len(idx) > 1 else "a batch of one"
+        if why is None:
+            for i, r in zip(idx, run_batch(members_, n, progress=progress), strict=True):
+                results[i] = r
+            continue
+        if len(idx) > 1:
+            logger.info("solve_batch: %d members run one by one: %s", len(idx), why)
+        for i in idx:
+            if defer_memory:
+                algos[i].require_memory()
+            results[i] = algos[i].solve(n, progress=progress)
+    return results
+
+
+def _batch_members(games, hyperparameters: dict) -> list[tuple[object, dict]]:
+    """``(game, hyperparameters)`` of every member: lists give one value per member, the rest is shared."""
+    from mfglearn.errors import ValidationError
+
+    game_list = list(games) if isinstance(games, (list, tuple)) else [games]
+    lists = {k: list(v) for k, v in hyperparameters.items() if isinstance(v, (list, tuple))}
+    sizes = {len(game_list), *(len(v) for v in lists.values())} - {1}
+    if len(sizes) > 1:
+        given = ", ".join([f"games: {len(game_list)}"] + [f"{k}: {len(v)}" for k, v in lists.items()])
+        raise ValidationError(
+            f"solve_batch pairs its lists member by member, so they need one length (or 1); got {given}. "
+            "For a grid, build the product yourself (itertools.product)"
+        )
+    B = sizes.pop() if sizes else 1
+    if not game_list or any(len(v) == 0 for v in lists.values()):
+        raise ValidationError("solve_batch needs at least one game and no empty hyperparameter list")
+    out = []
+    for b in range(B):
+        hp = {k: (lists[k][b if len(lists[k]) > 1 else 0] if k in lists else v) for k, v in hyperparameters.items()}
+        out.append((game_list[b if len(game_list) > 1 else 0], hp))
+    return out
+
+
 def make_algorithm(game, solver: str, **hyperparameters) -> Algorithm:
     """The algorithm ``solver`` built on ``game`` (an object or a registered id), hyperparameters checked."""
     if isinstance(game, str):

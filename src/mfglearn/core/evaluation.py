@@ -21,8 +21,9 @@ class Evaluation:
         policy: the evaluated policy ``(H, S, A)``.
         flow: the policy's mean-field flow (a :class:`~mfglearn.core.flow.Flow`, or on a discounted
             game a :class:`~mfglearn.core.stationary.StationaryFlow` whose ``mu`` is ``(S,)``).
-        mdp: the agent's MDP against that flow (finite horizon or stationary).
-        value: ``J(pi, mu^pi)``.
+        mdp: the agent's MDP against that flow (finite horizon or stationary); ``None`` in the summary a
+            batched solve leaves each member.
+        value: ``J(pi, mu^pi)`` (``(B,)`` tensors on a batch of games).
         best_value: ``max_pi' J(pi', mu^pi)``.
         V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
         V_best, Q_best, best_policy: the best response's.
@@ -30,9 +31,9 @@ class Evaluation:
 
     policy: torch.Tensor
     flow: Flow | StationaryFlow
-    mdp: FrozenMDP | StationaryMDP
-    value: float
-    best_value: float
+    mdp: FrozenMDP | StationaryMDP | None
+    value: float | torch.Tensor
+    best_value: float | torch.Tensor
     V: torch.Tensor
     Q: torch.Tensor
     V_best: torch.Tensor
@@ -40,5 +41,5 @@ class Evaluation:
     best_policy: torch.Tensor
 
     @property
-    def exploitability(self) -> float:
+    def exploitability(self) -> float | torch.Tensor:
         return self.best_value - self.value

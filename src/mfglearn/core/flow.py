@@ -48,12 +48,15 @@ class Flow:
 
 
 def mean_field_flow(game: FiniteMFG, pi: torch.Tensor) -> Flow:
-    """Propagate ``pi`` (``(H, S, A)``) from ``game.mu0``; returns the :class:`Flow`."""
+    """Propagate ``pi`` (``(H, S, A)``) from ``game.mu0``; returns the :class:`Flow`.
+
+    On a :class:`~mfglearn.model.batch.GameBatch` ``pi`` is ``(H, B, S, A)`` and the flow ``(H+1, B, S)``.
+    """
     H = game.H
-    mu = torch.empty(H + 1, game.S, dtype=pi.dtype, device=pi.device)
+    mu = torch.empty(H + 1, *pi.shape[1:-1], dtype=pi.dtype, device=pi.device)
     state_action = game.mean_field == "state_action"
     # (H, S, A) measures are stored only when the game's callables need them
-    sa = torch.empty(H, game.S, game.A, dtype=pi.dtype, device=pi.device) if state_action else None
+    sa = torch.empty(H, *pi.shape[1:], dtype=pi.dtype, device=pi.device) if state_action else None
     mu[0] = game.mu0
     kernels: list[Kernel] = []
     static = None if game.transition_depends_on_mean_field else game.kernel_at(0)

@@ -45,7 +45,9 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None, *, che
         flow = mean_field_flow(game, pi)
     mdp = freeze(game, flow)
     V, Q, Vb, Qb, br = evaluate_and_best_respond(mdp, pi)
-    value, best_value = torch.stack([policy_return(mdp, V), policy_return(mdp, Vb)]).tolist()  # one host sync
+    returns = torch.stack([policy_return(mdp, V), policy_return(mdp, Vb)])
+    # one host sync; a batch of games keeps its (B,) returns on the device for the caller to read once
+    value, best_value = returns.unbind(0) if returns.dim() > 1 else returns.tolist()
     return Evaluation(
         policy=pi,
         flow=flow,
@@ -108,8 +110,11 @@ def mean_field_delta(mu_a: torch.Tensor, mu_b: torch.Tensor) -> float:
 
 
 def mean_field_delta_tensor(mu_a: torch.Tensor, mu_b: torch.Tensor) -> torch.Tensor:
-    """:func:`mean_field_delta` as a 0-d tensor on the flows' device (no host synchronisation)."""
-    return (mu_a - mu_b).abs().sum(-1).mean()
+    """:func:`mean_field_delta` as a 0-d tensor on the flows' device (no host synchronisation).
+
+    Flows of a batch of games (``(H+1, B, S)``) give one delta per member, ``(B,)``."""
+    d = (mu_a - mu_b).abs().sum(-1)
+    return d.mean(0) if d.dim() else d
 
 
 def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None = None) -> float:
@@ -121,16 +126,17 @@ def policy_delta(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None
 
 
 def policy_delta_tensor(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor | None = None) -> torch.Tensor:
-    """:func:`policy_delta` as a 0-d tensor on the policies' device (no host synchronisation)."""
-    d = (pi_a - pi_b).abs().sum(-1)  # (H, S) or (S,)
-    if mu is None:
-        return d.mean(-1).mean()
-    w = mu[: d.shape[0]] if mu.dim() == 2 and d.dim() == 2 else mu
-    return (w * d).sum(-1).mean()
+    """:func:`policy_delta` as a 0-d tensor on the policies' device (no host synchronisation).
+
+    Policies of a batch of games (``(H, B, S, A)``, flow ``(H+1, B, S)``) give ``(B,)``."""
+    d = (pi_a - pi_b).abs().sum(-1)  # (H, S), (S,) or (H, B, S)
+    per_state = d.mean(-1) if mu is None else ((mu[: d.shape[0]] if mu.dim() == d.dim() >= 2 else mu) * d).sum(-1)
+    return per_state.mean(0) if per_state.dim() else per_state
 
 
 def policy_mean_field(game: FiniteMFG, pi: torch.Tensor):
-    """The mean field a policy induces: its flow (finite horizon) or stationary distribution (discounted)."""
+    """The mean field a policy induces: its flow (finite horizon, or a batch of games) or stationary
+    distribution (discounted)."""
     if game.is_finite_horizon:
         return mean_field_flow(game, pi)
 

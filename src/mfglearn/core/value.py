@@ -6,7 +6,9 @@ functions below then run ``H`` vectorised Bellman backups (one per step, each a
 gather or scatter over all states and actions; no loop over states).
 
 Conventions: ``V`` has shape ``(H+1, S)`` with ``V[H]`` the terminal reward,
-``Q`` has shape ``(H, S, A)``, ``Q[t] = r_t + pull_t(V[t+1])``.
+``Q`` has shape ``(H, S, A)``, ``Q[t] = r_t + pull_t(V[t+1])``. On a batch of games
+(:class:`~mfglearn.model.batch.GameBatch`) every tensor has a batch axis after time:
+``V`` ``(H+1, B, S)``, ``Q`` ``(H, B, S, A)``, returns ``(B,)``.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def action_argmax(q: torch.Tensor) -> torch.Tensor:
 def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Value ``V`` ``(H+1, S)`` and action value ``Q`` ``(H, S, A)`` of policy ``pi`` ``(H, S, A)``."""
     H = mdp.H
-    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
     Q = torch.empty_like(mdp.reward)
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
@@ -107,7 +109,7 @@ def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     Ties are broken towards the lowest action index (as OpenSpiel's greedy policy).
     """
     H = mdp.H
-    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
     Q = torch.empty_like(mdp.reward)
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
@@ -122,8 +124,7 @@ def evaluate_and_best_respond(mdp: FrozenMDP, pi: torch.Tensor):
     Returns ``V, Q, V_best, Q_best, best_policy`` with the shapes of those functions.
     """
     H = mdp.H
-    S = mdp.reward.shape[1]
-    V2 = torch.empty(H + 1, 2, S, dtype=mdp.reward.dtype, device=mdp.reward.device)
+    V2 = torch.empty(H + 1, 2, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
     Q2 = torch.empty(H, 2, *mdp.reward.shape[1:], dtype=mdp.reward.dtype, device=mdp.reward.device)
     V2[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
@@ -143,7 +144,7 @@ def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     H = mdp.H
-    V = torch.empty(H + 1, mdp.reward.shape[1], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
     Q = torch.empty_like(mdp.reward)
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
@@ -172,5 +173,5 @@ def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | No
 
 
 def policy_return(mdp: FrozenMDP, V: torch.Tensor) -> torch.Tensor:
-    """Scalar expected return ``sum_s mu0(s) V[0, s]``."""
-    return (mdp.mu0 * V[0]).sum()
+    """Expected return ``sum_s mu0(s) V[0, s]`` (a scalar; ``(B,)`` on a batch of games)."""
+    return (mdp.mu0 * V[0]).sum(-1)

@@ -30,7 +30,7 @@ import torch
 from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
 from mfglearn._common.checks import check_int, check_positive
 from mfglearn.errors import ShapeError, ValidationError
-from mfglearn.model.kernels import Kernel, as_kernel
+from mfglearn.model.kernels import Kernel, as_batch_kernel, as_kernel, stack_kernels
 from mfglearn.model.stationary_options import StationaryOptions
 
 RewardSpec = torch.Tensor | Callable[[int, torch.Tensor], torch.Tensor]
@@ -62,6 +62,11 @@ class FiniteMFG:
             a ``(T,)`` integer tensor and ``m`` of shape ``(T, S)`` (or ``(T, S, A)``),
             returning ``(T, S, A)`` or ``(T, S)``. Rewards along a whole flow are then
             computed in one call, which matters for small games with long horizons.
+        batched_transition: set if the transition callable also accepts a batch of mean fields at one
+            time: ``m`` of shape ``(B, S)`` (or ``(B, S, A)``), returning one kernel per member (a
+            dense ``(B, S, A, S)`` tensor, an ``(index, prob)`` pair of ``(B, S, A, K)`` tensors, or a
+            kernel shared by all). Batched solves (:func:`mfglearn.solve_batch`) of a mean-field-dependent
+            kernel then build it in one call per time step instead of one per member.
         sampler: optional simulator of one step, ``sampler(m, states, actions, generator)
             -> (next_states, rewards)`` for ``(N,)`` agents, for games whose realised
             rewards are random (the tensors above are then their expectations) or whose
@@ -97,6 +102,7 @@ class FiniteMFG:
     legal: torch.Tensor | None = None
     mean_field: str = "state"
     batched_reward: bool = False
+    batched_transition: bool = False
     sampler: Sampler | None = None
     transition_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
     name: str = "custom"
@@ -198,6 +204,20 @@ class FiniteMFG:
         if self.validate:
             # the name is built only for an error message: the mean field's summary costs host syncs
             k.check(lambda: f"transition(t={t}, m) of game {self.name!r} (mean field: {_summary(m)})")
+        return k
+
+    def kernels_at(self, t: int, m: torch.Tensor) -> Kernel:
+        """The kernel at time ``t`` for a batch of ``B`` mean fields ``m`` (``(B, S)`` or ``(B, S, A)``).
+
+        A static kernel is returned as it is (shared by the batch); otherwise one kernel per member,
+        from one call of a ``batched_transition`` callable or from ``B`` calls of a plain one."""
+        if self._static_kernel is not None:
+            return self._static_kernel
+        if not self.batched_transition:
+            return stack_kernels([self.kernel_at(t, x) for x in m])
+        k = as_batch_kernel(self.transition(t, m), self.n_states, m.shape[0])
+        if self.validate:
+            k.check(lambda: f"transition(t={t}, m) of game {self.name!r} (batched over {m.shape[0]} mean fields)")
         return k
 
     def reward_at(self, t: int, m: torch.Tensor | None = None) -> torch.Tensor:
@@ -317,6 +337,14 @@ class FiniteMFG:
                 f"transition has {k0.n_states} states and {k0.n_actions} actions; the game declares S={S}, A={A}"
             )
         k0.check("transition at t=0")
+        if self.batched_transition and self._static_kernel is None:
+            v = torch.linspace(0.0, 1.0, S, dtype=self.dtype, device=self.device)
+            kb = self.kernels_at(0, m0.unsqueeze(0).expand(2, *m0.shape))
+            if not torch.allclose(kb.pull(v.expand(2, S))[0], k0.pull(v)):
+                raise ValidationError(
+                    "batched_transition=True but transition(0, m_batch) does not agree with transition(0, m0); "
+                    "make the callable broadcast over a leading batch axis or set batched_transition=False"
+                )
         if isinstance(self.terminal_reward, torch.Tensor):
             if self.terminal_reward.shape not in ((S,), ()):
                 raise ShapeError(f"terminal_reward must have shape ({S},), got {tuple(self.terminal_reward.shape)}")

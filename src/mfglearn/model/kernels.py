@@ -15,6 +15,11 @@ Three storage formats cover the cases met in practice:
   state-only noise kernel ``noise_index[y, b]`` / ``noise_prob[y, b]``. Grid
   crowds are of this form; it stores ``S*A + 2*S*B`` numbers instead of ``2*S*A*B``.
 * :class:`DenseKernel`: a full ``P[s, a, s']`` tensor, for tiny games only.
+
+Batches of games (:mod:`mfglearn.model.batch`) use the same two operations with a batch axis:
+a kernel shared by every member pushes ``(B, S, A)`` masses and pulls ``(..., B, S)`` values as
+they are; members with kernels of their own use :class:`BatchSparseKernel` or
+:class:`BatchDenseKernel` (``(B, S, A, K)`` successors or ``(B, S, A, S)`` rows, one per member).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class Kernel:
     n_actions: int
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        """Next-state mass ``(S,)`` from a state-action mass ``m`` of shape ``(S, A)``."""
+        """Next-state mass ``(..., S)`` from state-action masses ``m`` of shape ``(..., S, A)``."""
         raise NotImplementedError
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
@@ -146,7 +151,10 @@ class SparseKernel(Kernel):
         return cls(idx, torch.ones(idx.shape, dtype=dtype, device=idx.device))
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        return torch.bincount(self._flat_index, (m.unsqueeze(-1) * self.prob).reshape(-1), minlength=self.n_states)
+        w = m.unsqueeze(-1) * self.prob
+        if m.dim() == 2:
+            return torch.bincount(self._flat_index, w.reshape(-1), minlength=self.n_states)
+        return _batched_bincount(self._flat_index, w, self.n_states, 3)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
         return (v[..., self.index] * self.prob).sum(-1)
@@ -188,6 +196,9 @@ class ComposedKernel(Kernel):
         self._flat_noise = self.noise_index.reshape(-1)
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
+        if m.dim() > 2:
+            y = _batched_bincount(self._flat_move, m, self.n_states, 2)
+            return _batched_bincount(self._flat_noise, y.unsqueeze(-1) * self.noise_prob, self.n_states, 2)
         y = torch.bincount(self._flat_move, m.reshape(-1), minlength=self.n_states)
         w = (y.unsqueeze(-1) * self.noise_prob).reshape(-1)
         return torch.bincount(self._flat_noise, w, minlength=self.n_states)
@@ -219,7 +230,7 @@ class DenseKernel(Kernel):
         self.n_actions = int(P.shape[1])
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("sa,sat->t", m, self.P)
+        return torch.einsum("...sa,sat->...t", m, self.P)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
         return self.P @ v if v.dim() == 1 else torch.einsum("sat,...t->...sa", self.P, v)
@@ -234,6 +245,117 @@ class DenseKernel(Kernel):
 
     def check(self, name="transition") -> None:
         _check_index_prob(None, self.P, self.n_states, name, "[s, a, s']")
+
+
+def _batched_bincount(flat_index: torch.Tensor, w: torch.Tensor, n_states: int, dims: int) -> torch.Tensor:
+    """``bincount`` of the weights ``w`` (``(..., *index_shape)``, ``dims`` trailing axes indexed by
+    ``flat_index``) into ``(..., n_states)`` bins, one row each.
+
+    Row ``i``'s indices are offset by ``i * n_states``, so one call serves the whole batch and every bin
+    sums its terms in the same order as the unbatched ``bincount`` (equal to the last bit)."""
+    lead = w.shape[: w.dim() - dims]
+    n = int(torch.Size(lead).numel())
+    offsets = torch.arange(n, device=w.device).unsqueeze(1) * n_states
+    idx = (flat_index.unsqueeze(0) + offsets).reshape(-1)
+    return torch.bincount(idx, w.reshape(-1), minlength=n * n_states).reshape(*lead, n_states)
+
+
+class BatchSparseKernel(Kernel):
+    """One sparse kernel per member of a batch: ``index``/``prob`` of shape ``(B, S, A, K)``.
+
+    ``push(m)``: ``(B, S, A)`` masses to ``(B, S)``; ``pull(v)``: ``(..., B, S)`` values to
+    ``(..., B, S, A)``, member ``b`` through its own kernel.
+    """
+
+    def __init__(self, index: torch.Tensor, prob: torch.Tensor, n_states: int):
+        if index.dim() != 4 or index.shape != prob.shape:
+            raise ShapeError(
+                f"BatchSparseKernel needs index and prob of one shape (B, S, A, K); got {tuple(index.shape)} "
+                f"and {tuple(prob.shape)}"
+            )
+        self.index = index.long().contiguous()
+        self.prob = prob.contiguous()
+        self.n_states = int(n_states)
+        self.batch, _, self.n_actions, _ = (int(x) for x in index.shape)
+        offsets = torch.arange(self.batch, device=index.device).view(-1, 1, 1, 1) * self.n_states
+        self._offset_index = (self.index + offsets).reshape(-1)
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        w = (m.unsqueeze(-1) * self.prob).reshape(-1)
+        return torch.bincount(self._offset_index, w, minlength=self.batch * self.n_states).view(
+            self.batch, self.n_states
+        )
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        flat = v.reshape(*v.shape[:-2], self.batch * self.n_states)
+        return (flat[..., self._offset_index].view(*v.shape[:-2], *self.index.shape) * self.prob).sum(-1)
+
+    def check(self, name="transition") -> None:
+        _check_index_prob(self.index, self.prob, self.n_states, name, "[b, s, a, k]")
+
+
+class BatchDenseKernel(Kernel):
+    """One dense kernel per member of a batch: ``P`` of shape ``(B, S, A, S)``."""
+
+    def __init__(self, P: torch.Tensor):
+        if P.dim() != 4 or P.shape[1] != P.shape[3]:
+            raise ShapeError(f"BatchDenseKernel needs P of shape (B, S, A, S), got {tuple(P.shape)}")
+        self.P = P
+        self.batch, self.n_states, self.n_actions, _ = (int(x) for x in P.shape)
+
+    def push(self, m: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bsa,bsat->bt", m, self.P)
+
+    def pull(self, v: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bsat,...bt->...bsa", self.P, v)
+
+    def check(self, name="transition") -> None:
+        _check_index_prob(None, self.P, self.n_states, name, "[b, s, a, s']")
+
+
+def as_batch_kernel(obj, n_states: int, batch: int) -> Kernel:
+    """Coerce a batched transition (a dense ``(B, S, A, S)`` tensor, an ``(index, prob)`` pair of
+    ``(B, S, A, K)`` tensors, or a batch kernel) to a kernel over ``batch`` members. A plain
+    :class:`Kernel` is shared by every member."""
+    if isinstance(obj, Kernel):
+        return obj
+    if isinstance(obj, torch.Tensor):
+        if obj.dim() == 4 and obj.shape[0] == batch:
+            return BatchDenseKernel(obj)
+        return as_kernel(obj, n_states)
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        index, prob = (torch.as_tensor(o) for o in obj)
+        if index.dim() == 4:
+            return BatchSparseKernel(index, prob, n_states)
+        return SparseKernel(index, prob, n_states)
+    raise TypeError(
+        "a batched transition must be a (B, S, A, S) float tensor, an (index, prob) pair of (B, S, A, K) "
+        f"tensors or a Kernel; got {type(obj).__name__}"
+    )
+
+
+DENSE_STACK_MAX = 1 << 24  # entries of a (B, S, A, S) stack of member kernels
+
+
+def stack_kernels(kernels: list[Kernel]) -> Kernel:
+    """One kernel over a batch from each member's own (plain) kernel, in member order.
+
+    Sparse kernels with the same number of successors stack as a :class:`BatchSparseKernel`; otherwise
+    the members' dense rows as a :class:`BatchDenseKernel` (small games only). The same object for every
+    member is returned as it is (shared)."""
+    first = kernels[0]
+    if all(k is first for k in kernels):
+        return first
+    S = first.n_states
+    sparse = [k.to_sparse() for k in kernels] if not any(isinstance(k, DenseKernel) for k in kernels) else None
+    if sparse is not None and len({sp.index.shape for sp in sparse}) == 1:
+        return BatchSparseKernel(torch.stack([sp.index for sp in sparse]), torch.stack([sp.prob for sp in sparse]), S)
+    if len(kernels) * S * first.n_actions * S > DENSE_STACK_MAX:
+        raise ValidationError(
+            f"cannot batch {len(kernels)} different kernels of {S} states: they have different numbers of "
+            "successors and a dense stack would be too large; solve these games one by one"
+        )
+    return BatchDenseKernel(torch.stack([k.dense() for k in kernels]))
 
 
 def as_kernel(obj, n_states: int | None = None) -> Kernel:
@@ -321,6 +443,8 @@ class GridKernel(Kernel):
         outp[1 + dr : 1 + dr + self.R, 1 + dc : 1 + dc + self.C].add_(moving)
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
+        if m.dim() > 2:  # a batch: the stencil is written for one grid (large grids are not batched)
+            return torch.stack([self.push(x) for x in m.reshape(-1, *m.shape[-2:])]).reshape(*m.shape[:-1])
         R, C = self.R, self.C
         mg = m.reshape(R, C, 5)
         y = mg[..., 0].clone()

@@ -47,6 +47,10 @@ class Solver(Algorithm):
     game_kinds: ClassVar[frozenset[str]] = frozenset({"finite_horizon"})
     iteration_unit: ClassVar[str] = "one policy update followed by an exact evaluation of the new policy"
     watch_divergence: ClassVar[bool] = True
+    # solve_batch: the hyperparameters that may differ between the members of one batch, mapped to the
+    # attribute holding each (a number, replaced by a (B, 1, 1) tensor in the batch); ``None``: the
+    # solver is not batched (its update is not written for a batch axis). The others must be equal.
+    batch_hyperparameters: ClassVar[dict[str, str] | None] = None
 
     def __init__(
         self,
@@ -72,21 +76,26 @@ class Solver(Algorithm):
         set_threads(threads)
         if device is not None and resolve_device(device) != game.device:
             game = game.with_device(device)
-        if check_memory:
-            # measured: the solvers' peak is about 15 times the policy tensor (Q, best responses, flows, rewards)
-            n = (game.H if game.is_finite_horizon else 1) * game.S * game.A
-            require_memory(
-                15 * n * torch.finfo(game.dtype).bits / 8,
-                f"solving {game.name!r} (S={game.S}, A={game.A}"
-                + (f", H={game.H})" if game.is_finite_horizon else ")"),
-                "make the game smaller (its size or horizon), or pass check_memory=False "
-                "(--set solver.check_memory=false) to try anyway",
-                game.device,
-            )
         super().__init__(game)
-        self.policy = check_policy(game, game.uniform_policy() if initial_policy is None else initial_policy).clone()
+        if check_memory:
+            self.require_memory()
+        # the uniform policy is valid by construction: only a given one is checked
+        self.policy = game.uniform_policy() if initial_policy is None else check_policy(game, initial_policy).clone()
         self.history = {k: [] for k in HISTORY_KEYS}
         self._eval: Evaluation | None = None
+
+    def require_memory(self) -> None:
+        """Refuse up front a solve whose estimated peak memory exceeds what the device has free."""
+        game = self.game
+        # measured: the solvers' peak is about 15 times the policy tensor (Q, best responses, flows, rewards)
+        n = (game.H if game.is_finite_horizon else 1) * game.S * game.A
+        require_memory(
+            15 * n * torch.finfo(game.dtype).bits / 8,
+            f"solving {game.name!r} (S={game.S}, A={game.A}" + (f", H={game.H})" if game.is_finite_horizon else ")"),
+            "make the game smaller (its size or horizon), or pass check_memory=False "
+            "(--set solver.check_memory=false) to try anyway",
+            game.device,
+        )
 
     # ---------------------------------------------------------------- public API
     @property
@@ -96,7 +105,7 @@ class Solver(Algorithm):
 
     def evaluation(self) -> Evaluation:
         """The current policy's :class:`~mfglearn.core.evaluation.Evaluation` (cached)."""
-        if self._eval is None:
+        if self._eval is None or self._eval.mdp is None:  # none yet, or a batch's summary (solve_batch)
             self._eval = evaluate(self.game, self.policy, check=False)
         return self._eval
 
@@ -125,7 +134,7 @@ class Solver(Algorithm):
     def result(self, stopped: str | None = None) -> Result:
         """Package the current state as a :class:`~mfglearn.result.Result`."""
         stopped = self.stopped if stopped is None else stopped
-        ev = self.evaluation()
+        ev = self._eval if self._eval is not None else self.evaluation()
         return Result(
             policy=self.policy,
             mean_field=ev.flow.mu,

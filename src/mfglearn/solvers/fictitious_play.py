@@ -17,10 +17,12 @@ def mix_policies(
 ) -> torch.Tensor:
     """The policy whose population is ``(1-w) mu_a + w mu_b``: state-wise mix weighted by mass.
 
-    ``pi_*`` are ``(H, S, A)`` with ``(H+1, S)`` flows, or stationary ``(S, A)`` with ``(S,)``
-    mean fields. Where both flows have zero mass the ``fallback`` policy is used (OpenSpiel uses uniform).
+    ``pi_*`` are ``(H, S, A)`` with ``(H+1, S)`` flows (``(H, B, S, A)`` and ``(H+1, B, S)`` for a batch
+    of games), or stationary ``(S, A)`` with ``(S,)`` mean fields. ``w`` is a number or a tensor that
+    broadcasts against the policies (one weight per batch member: ``(B, 1, 1)``). Where both flows have
+    zero mass the ``fallback`` policy is used (OpenSpiel uses uniform).
     """
-    if pi_a.dim() == 3:  # finite horizon: flows carry the terminal distribution too
+    if mu_a.dim() >= 2 and mu_a.shape[0] == pi_a.shape[0] + 1:  # finite horizon: flows carry the terminal law
         mu_a, mu_b = mu_a[:-1], mu_b[:-1]
     wa = (1.0 - w) * mu_a.unsqueeze(-1)
     wb = w * mu_b.unsqueeze(-1)
@@ -54,6 +56,7 @@ class FictitiousPlay(Solver):
     game_kinds = frozenset({"finite_horizon", "discounted"})
     aliases = {"learning_rate": Alias("damping", note="the mixing weight of the average policy")}
     description = "fictitious play: average best responses, weighting by population mass"
+    batch_hyperparameters = {"damping": "damping", "temperature": "temperature"}
 
     def __init__(self, game, damping: float | None = None, temperature: float | None = None, ties: str = "first", **kw):
         super().__init__(game, **kw)
@@ -62,7 +65,10 @@ class FictitiousPlay(Solver):
         self.ties = ties
         self.damping = None if damping is None else check_unit_interval("damping", damping)
         self.temperature = None if temperature is None else check_positive("temperature", temperature)
-        self._uniform = game.uniform_policy()
+        self._bind_game()
+
+    def _bind_game(self) -> None:
+        self._uniform = self.game.uniform_policy()
 
     @property
     def hyperparameters(self) -> dict:
@@ -78,6 +84,9 @@ class FictitiousPlay(Solver):
             br = ev.best_policy
         br_flow = policy_mean_field(self.game, br)
         w = self.damping if self.damping is not None else 1.0 / (k + 1)
+        if isinstance(w, torch.Tensor):  # a batch of dampings (solve_batch): members with 1 take the best response
+            mixed = mix_policies(ev.policy, ev.flow.mu, br, br_flow.mu, w, self._uniform)
+            return torch.where(w == 1.0, br, mixed), None
         if w == 1.0:
             return br, br_flow
         return mix_policies(ev.policy, ev.flow.mu, br, br_flow.mu, w, self._uniform), None

@@ -40,6 +40,7 @@ class FixedPoint(Solver):
     name = "fixed_point"
     game_kinds = frozenset({"finite_horizon", "discounted"})
     description = "damped fixed-point iteration: best response to the (damped) mean field"
+    batch_hyperparameters = {"temperature": "temperature", "damping": "damping"}
 
     def __init__(self, game, temperature: float | None = None, damping: float = 1.0, **kw):
         super().__init__(game, **kw)
@@ -59,12 +60,14 @@ class FixedPoint(Solver):
         _, Q, br = best_response(freeze(self.game, mf))
         pi = br if self.temperature is None else softmax_policy(Q, self.temperature, self.game.legal)
         flow = mean_field_flow(self.game, pi)
-        if self.damping == 1.0:
+        if isinstance(self.damping, float) and self.damping == 1.0:
             self._mf = flow
         else:
             d = self.damping
             sa = (1 - d) * mf.sa + d * flow.sa if self.game.mean_field == "state_action" else None
-            self._mf = flow_from_mu(self.game, (1 - d) * mf.mu + d * flow.mu, sa)
+            # mixed with a trailing unit axis so that a batch's (B, 1, 1) dampings broadcast like the policies'
+            mu = ((1 - d) * mf.mu.unsqueeze(-1) + d * flow.mu.unsqueeze(-1)).squeeze(-1)
+            self._mf = flow_from_mu(self.game, mu, sa)
         return pi, flow
 
     def _update_stationary(self, ev: Evaluation):

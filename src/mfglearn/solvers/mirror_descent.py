@@ -34,6 +34,7 @@ class MirrorDescent(Solver):
     name = "mirror_descent"
     game_kinds = frozenset({"finite_horizon", "discounted"})
     description = "online mirror descent: softmax of the sum of past Q-functions"
+    batch_hyperparameters = {"learning_rate": "learning_rate"}
     _state_tensors = ("y",)
 
     def __init__(self, game, learning_rate: float = 0.03, **kw):
@@ -70,6 +71,7 @@ class BoltzmannPolicyIteration(Solver):
         "learning_rate": Alias("temperature", convert=lambda x: 1.0 / float(x), note="temperature = 1 / learning_rate")
     }
     description = "Boltzmann policy iteration: softmax of the current policy's Q-function"
+    batch_hyperparameters = {"temperature": "temperature"}
 
     def __init__(self, game, temperature: float = 10.0, **kw):
         super().__init__(game, **kw)

@@ -36,6 +36,7 @@ class PriorDescent(Solver):
     aliases = {"eta": Alias("temperature"), "n_inner": Alias("inner_steps")}
     description = "prior descent: softmax of log-prior + Q*/eta, prior refreshed every n_inner steps (GMF-V if never)"
     _state_tensors = ("log_prior",)
+    batch_hyperparameters = {"temperature": "eta"}
 
     def __init__(self, game, temperature: float = 10.0, inner_steps: int | None = 10, **kw):
         super().__init__(game, **kw)

@@ -34,7 +34,7 @@ import torch
 from mfglearn._common.checks import check_int
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
-from mfglearn.model.kernels import DenseKernel, Kernel, SparseKernel
+from mfglearn.model.kernels import Kernel, SparseKernel
 
 F64 = torch.float64
 
@@ -72,6 +72,9 @@ def _game(
 
     Every reward here also takes a batch of times: ``t`` a ``(T,)`` tensor and ``L`` shaped ``(T, *S, *A)``,
     so that a whole flow's rewards are one call (``batched_reward``) instead of one per time step.
+    A mean-field-dependent ``kernel(t, L)`` returns a dense ``(..., S, A, S)`` tensor or an ``(index, prob)``
+    pair of ``(..., S, A, K)`` tensors for ``L`` shaped ``(..., *S, *A)`` (or a kernel shared by all), so
+    that a batch of mean fields gets its kernels in one call (``batched_transition``).
     """
     T = check_int("T", T)
     nS, nA = math.prod(S), math.prod(A)
@@ -87,7 +90,7 @@ def _game(
     else:
 
         def transition(t, L):
-            return kernel(int(t), L.reshape(*S, *A)) if t < T else last
+            return kernel(int(t), L.reshape(*L.shape[:-2], *S, *A)) if t < T else last
 
     return FiniteMFG(
         n_states=nS,
@@ -98,6 +101,7 @@ def _game(
         horizon=T + 1,
         mean_field="state_action",
         batched_reward=True,
+        batched_transition=not isinstance(kernel, Kernel),
         name=name,
         layout={"mfglib_shape": (S, A), "r_max": float(r_max), **(layout or {})},
         params=params,
@@ -225,11 +229,10 @@ def conservative_treasure_hunting(
     def kernel(t, L):
         if t == 0:
             return SparseKernel.deterministic(torch.arange(n).expand(n, n))
-        ct = c[t - 1] * dists(L)  # (n,) per source state
-        den = 1 + n * ct
+        ct = c[t - 1] * dists(L)  # (..., n) per source state
+        den = (1 + n * ct).unsqueeze(-1).unsqueeze(-1)
         # P[s, a, s'] = c D_s / den + [s' = a] / den
-        P = (ct / den).view(n, 1, 1).expand(n, n, n) + eye.to(L).unsqueeze(0) / den.view(n, 1, 1)
-        return DenseKernel(P)
+        return (ct.unsqueeze(-1).unsqueeze(-1) / den).expand(*ct.shape, n, n) + eye.to(L) / den
 
     return _game(
         "mfglib/conservative_treasure_hunting",
@@ -414,10 +417,10 @@ def linear_quadratic(
     a = torch.arange(-m, m + 1, dtype=F64)
 
     def kernel(t, L):
-        mt = (pos.to(L) * L.sum(-1)).sum().to(torch.float32)
+        mt = (pos.to(L) * L.sum(-1)).sum(-1).to(torch.float32)[..., None, None, None]  # (..., 1, 1, 1)
         nxt = xs - el + (k * (mt - xs + el) + acts - m) * delta + sigma * eps.view(1, 1, 7) * math.sqrt(delta)
         idx = torch.round(nxt).clamp(-el, el).long() + el
-        return SparseKernel(idx, w.to(L).expand(nS, nA, 7).contiguous())
+        return idx, w.to(L).expand(idx.shape).contiguous()
 
     def reward(t, L):
         mt = (pos.to(L) * L.sum(-1)).sum(-1, keepdim=True)  # (..., 1): the mean position
@@ -458,8 +461,8 @@ def random_linear(T: int = 3, n: int = 5, m: float = 10.0, seed: int = 0, mu0="u
         return r1.to(L) @ L + r2.to(L)
 
     def kernel(t, L):
-        P = torch.softmax(p1.to(L) @ L + p2.to(L), dim=0)  # (s', s, a)
-        return DenseKernel(P.permute(1, 2, 0).contiguous())
+        P = torch.softmax(p1.to(L) @ L.unsqueeze(-3) + p2.to(L), dim=-3)  # (..., s', s, a)
+        return P.movedim(-3, -1).contiguous()
 
     return _game(
         "mfglib/random_linear",
@@ -512,7 +515,7 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
     infect[0, 0] = torch.tensor([-1.0, 1.0])  # going out while susceptible: S -> I with 0.81 mu(I)
 
     def kernel(t, L):
-        return DenseKernel(base.to(L) + (0.81 * L[1].sum()) * infect.to(L))
+        return base.to(L) + (0.81 * L[..., 1, :].sum(-1))[..., None, None, None] * infect.to(L)
 
     return _game(
         "mfglib/susceptible_infected",
