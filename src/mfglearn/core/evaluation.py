@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # annotations only: stationary.py builds Evaluations, so it m
     from mfglearn.core.value import FrozenMDP
 
 
-@dataclass
 class Evaluation:
     """Everything known about a policy against its own mean field.
 
@@ -26,20 +25,37 @@ class Evaluation:
         value: ``J(pi, mu^pi)`` (``(B,)`` tensors on a batch of games).
         best_value: ``max_pi' J(pi', mu^pi)``.
         V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
-        V_best, Q_best, best_policy: the best response's.
+        V_best, Q_best, best_policy: the best response's. ``best_policy`` may be given as a function
+            that computes it: it is then built on first use (mirror descent never needs the one-hot tensor).
     """
 
-    policy: torch.Tensor
-    flow: Flow | StationaryFlow
-    mdp: FrozenMDP | StationaryMDP | None
-    value: float | torch.Tensor
-    best_value: float | torch.Tensor
-    V: torch.Tensor
-    Q: torch.Tensor
-    V_best: torch.Tensor
-    Q_best: torch.Tensor
-    best_policy: torch.Tensor
+    def __init__(
+        self,
+        policy: torch.Tensor,
+        flow: Flow | StationaryFlow,
+        mdp: FrozenMDP | StationaryMDP | None,
+        value: float | torch.Tensor,
+        best_value: float | torch.Tensor,
+        V: torch.Tensor,
+        Q: torch.Tensor,
+        V_best: torch.Tensor,
+        Q_best: torch.Tensor,
+        best_policy: torch.Tensor | Callable[[], torch.Tensor],
+    ):
+        self.policy, self.flow, self.mdp = policy, flow, mdp
+        self.value, self.best_value = value, best_value
+        self.V, self.Q, self.V_best, self.Q_best = V, Q, V_best, Q_best
+        self._best_policy = best_policy
+
+    @property
+    def best_policy(self) -> torch.Tensor:
+        if callable(self._best_policy) and not isinstance(self._best_policy, torch.Tensor):
+            self._best_policy = self._best_policy()
+        return self._best_policy
 
     @property
     def exploitability(self) -> float | torch.Tensor:
         return self.best_value - self.value
+
+    def __repr__(self) -> str:
+        return f"Evaluation(value={self.value}, best_value={self.best_value}, policy shape {tuple(self.policy.shape)})"

@@ -44,7 +44,7 @@ def evaluate(game: FiniteMFG, pi: torch.Tensor, flow: Flow | None = None, *, che
     if flow is None:
         flow = mean_field_flow(game, pi)
     mdp = freeze(game, flow)
-    V, Q, Vb, Qb, br = evaluate_and_best_respond(mdp, pi)
+    V, Q, Vb, Qb, br = evaluate_and_best_respond(mdp, pi, lazy_best_policy=True)
     returns = torch.stack([policy_return(mdp, V), policy_return(mdp, Vb)])
     # one host sync; a batch of games keeps its (B,) returns on the device for the caller to read once
     value, best_value = returns.unbind(0) if returns.dim() > 1 else returns.tolist()

@@ -411,6 +411,8 @@ def _kernel_to(k: Kernel, device, dtype: torch.dtype | None = None) -> Kernel:
     import copy
 
     k2 = copy.copy(k)
+    for cache in ("_succ", "_offset_index"):  # derived from the tensors replaced below: rebuilt on use
+        k2.__dict__.pop(cache, None)
     for attr, val in vars(k).items():
         if isinstance(val, torch.Tensor):
             if dtype is not None and torch.is_floating_point(val):

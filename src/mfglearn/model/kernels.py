@@ -154,10 +154,10 @@ class SparseKernel(Kernel):
         w = m.unsqueeze(-1) * self.prob
         if m.dim() == 2:
             return torch.bincount(self._flat_index, w.reshape(-1), minlength=self.n_states)
-        return _batched_bincount(self._flat_index, w, self.n_states, 3)
+        return _batched_bincount(self, "_flat_index", w, 3)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        return (v[..., self.index] * self.prob).sum(-1)
+        return _pull_successors(v, *_successors(self, self.index, self.prob, -1))
 
     def to_sparse(self) -> SparseKernel:
         return self
@@ -197,14 +197,14 @@ class ComposedKernel(Kernel):
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
         if m.dim() > 2:
-            y = _batched_bincount(self._flat_move, m, self.n_states, 2)
-            return _batched_bincount(self._flat_noise, y.unsqueeze(-1) * self.noise_prob, self.n_states, 2)
+            y = _batched_bincount(self, "_flat_move", m, 2)
+            return _batched_bincount(self, "_flat_noise", y.unsqueeze(-1) * self.noise_prob, 2)
         y = torch.bincount(self._flat_move, m.reshape(-1), minlength=self.n_states)
         w = (y.unsqueeze(-1) * self.noise_prob).reshape(-1)
         return torch.bincount(self._flat_noise, w, minlength=self.n_states)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        w = (v[..., self.noise_index] * self.noise_prob).sum(-1)
+        w = _pull_successors(v, *_successors(self, self.noise_index, self.noise_prob, 1))
         return w[..., self.move]
 
     def to_sparse(self) -> SparseKernel:
@@ -247,17 +247,55 @@ class DenseKernel(Kernel):
         _check_index_prob(None, self.P, self.n_states, name, "[s, a, s']")
 
 
-def _batched_bincount(flat_index: torch.Tensor, w: torch.Tensor, n_states: int, dims: int) -> torch.Tensor:
-    """``bincount`` of the weights ``w`` (``(..., *index_shape)``, ``dims`` trailing axes indexed by
-    ``flat_index``) into ``(..., n_states)`` bins, one row each.
+def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: int):
+    """Successor ``k`` of every row as a flat index and its probabilities, for :func:`_pull_successors`;
+    built once per kernel and rebuilt if its tensors were replaced (a copy moved to another device)."""
+    cached = owner.__dict__.get("_succ")
+    if cached is None or cached[0] is not index or cached[1] is not prob:
+        K = index.shape[axis]
+        idx = [index.select(axis, k).reshape(-1) for k in range(K)]
+        pr = [prob.select(axis, k).contiguous() for k in range(K)]
+        cached = owner._succ = (index, prob, idx, pr)
+    return cached[2], cached[3]
+
+
+def _pull_successors(v: torch.Tensor, index_k: list[torch.Tensor], prob_k: list[torch.Tensor]) -> torch.Tensor:
+    """``sum_k prob_k * v[..., index_k]`` (``v`` ``(..., S)``; ``prob_k`` of any shape ``X``, ``index_k`` its
+    flat ``(X.numel(),)`` successors) -> ``(..., *X)``, accumulated successor by successor.
+
+    One gather and one multiply-add per successor: measured 4x faster on a batch than gathering all
+    successors into a ``(..., K)`` tensor and summing its short last axis. The sum runs in successor order,
+    which is also what torch's sum does over up to 4 successors, so those kernels give the same bits."""
+    lead = v.shape[:-1]
+    shape = prob_k[0].shape
+
+    def take(idx: torch.Tensor) -> torch.Tensor:
+        # gather with a broadcast index: measured ~3x faster than index_select on a batch's (2, B, S) values
+        return torch.gather(v, -1, idx.expand(*lead, idx.shape[0])).view(*lead, *shape)
+
+    acc = take(index_k[0]).mul_(prob_k[0])
+    for idx, p in zip(index_k[1:], prob_k[1:], strict=True):
+        acc += take(idx).mul_(p)
+    return acc
+
+
+def _batched_bincount(owner: Kernel, name: str, w: torch.Tensor, dims: int) -> torch.Tensor:
+    """``bincount`` of the weights ``w`` (``(..., *index_shape)``, ``dims`` trailing axes indexed by the flat
+    index ``owner.<name>``) into ``(..., n_states)`` bins, one row each.
 
     Row ``i``'s indices are offset by ``i * n_states``, so one call serves the whole batch and every bin
-    sums its terms in the same order as the unbatched ``bincount`` (equal to the last bit)."""
+    sums its terms in the same order as the unbatched ``bincount`` (equal to the last bit). The offset
+    index is built once per batch size and kept on the kernel (a solve pushes the same batch every step)."""
+    n_states = owner.n_states
     lead = w.shape[: w.dim() - dims]
     n = int(torch.Size(lead).numel())
-    offsets = torch.arange(n, device=w.device).unsqueeze(1) * n_states
-    idx = (flat_index.unsqueeze(0) + offsets).reshape(-1)
-    return torch.bincount(idx, w.reshape(-1), minlength=n * n_states).reshape(*lead, n_states)
+    flat = getattr(owner, name)
+    cache = owner.__dict__.setdefault("_offset_index", {})
+    hit = cache.get(name)
+    if hit is None or hit[0] != n or hit[1] is not flat:
+        offsets = torch.arange(n, device=w.device).unsqueeze(1) * n_states
+        hit = cache[name] = (n, flat, (flat.unsqueeze(0) + offsets).reshape(-1))
+    return torch.bincount(hit[2], w.reshape(-1), minlength=n * n_states).reshape(*lead, n_states)
 
 
 class BatchSparseKernel(Kernel):

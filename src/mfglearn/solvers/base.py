@@ -15,7 +15,7 @@ import torch
 
 from mfglearn._common.backend import resolve_device, set_threads
 from mfglearn._common.checks import check_positive, check_unit_interval  # noqa: F401 (re-exported)
-from mfglearn._common.memory import require_memory
+from mfglearn._common.memory import LARGE_TENSOR, keep_freed_memory, require_memory
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow
@@ -79,6 +79,8 @@ class Solver(Algorithm):
         super().__init__(game)
         if check_memory:
             self.require_memory()
+        if (game.H if game.is_finite_horizon else 1) * game.S * game.A >= LARGE_TENSOR:
+            keep_freed_memory()  # large tensors, allocated afresh every step: reuse their memory
         # the uniform policy is valid by construction: only a given one is checked
         self.policy = game.uniform_policy() if initial_policy is None else check_policy(game, initial_policy).clone()
         self.history = {k: [] for k in HISTORY_KEYS}

@@ -19,7 +19,7 @@ import warnings
 
 import torch
 
-from mfglearn._common.memory import require_memory
+from mfglearn._common.memory import LARGE_TENSOR, keep_freed_memory, require_memory
 from mfglearn._common.progress import progress_bar
 from mfglearn.algorithm import _canon
 from mfglearn.core.evaluation import Evaluation
@@ -80,6 +80,8 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
         "solve fewer members per batch",
         g.device,
     )
+    if B * g.H * g.S * g.A >= LARGE_TENSOR:
+        keep_freed_memory()
     driver = _driver(solvers)
     histories = [{k: [] for k in HISTORY_KEYS} for _ in range(B)]
     ev = evaluate(driver.game, driver.policy, check=False)
@@ -185,5 +187,5 @@ def _member_evaluation(s: Solver, ev: Evaluation, b: int, value: float, best_val
         Q=ev.Q[:, b],
         V_best=ev.V_best[:, b],
         Q_best=ev.Q_best[:, b],
-        best_policy=ev.best_policy[:, b],
+        best_policy=lambda: ev.best_policy[:, b],
     )
