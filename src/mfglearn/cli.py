@@ -250,6 +250,7 @@ def _cmd_tune(args) -> int:
         fail_threshold=args.fail_threshold,
         seed=args.seed,
         progress=args.progress and not args.json,
+        batch_size=args.batch,
     )
     out = {"solver": res.solver, "metric": args.metric, "best_value": res.best_value, "best_params": res.best_params}
     out["scores"] = res.scores
@@ -278,6 +279,7 @@ def _cmd_sweep(args) -> int:
         search=args.search,
         trials=args.trials,
         progress=args.progress and not args.json,
+        batch=not args.no_batch,
     )
     if args.json:
         print(dumps_json(res["best"]))
@@ -444,6 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default="sweep", help="sweep folder (must be empty or new)")
     sw.add_argument("--workers", type=int, default=None, help="local processes; the CPU count if not given")
     sw.add_argument("--ray", action="store_true", help="run on Ray (RAY_ADDRESS or a local instance)")
+    sw.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="use the process pool even where the grid can run as one batch (solve_batch) in this process",
+    )
     sw.add_argument("--search", choices=["grid", "optuna"], default="grid", help="every combination, or Optuna TPE")
     sw.add_argument("--trials", type=int, default=None, help="Optuna trials (10 if not given)")
     sw.add_argument("--progress", action="store_true", help="a bar counting finished trials, rate and time left")
@@ -464,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tu.add_argument("--fail-threshold", type=float, default=1e-3, help="exploitability at which a run has failed")
     tu.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler")
+    tu.add_argument(
+        "--batch", type=int, default=1, help="trials asked at once and solved as one batch per game (solve_batch)"
+    )
     tu.add_argument("--progress", action="store_true", help="Optuna's bar: trials, rate, time left, best value")
     tu.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     tu.add_argument("--json", action="store_true", help="print the best parameters and scores as JSON")

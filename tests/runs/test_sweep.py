@@ -130,3 +130,19 @@ def test_seeds_for_a_deterministic_solver_are_a_warning_not_silence(tmp_path):
             seeds=[0, 1, 2],
         )
     assert len(res["rows"]) == 1
+
+
+def test_a_batchable_grid_runs_as_one_batch_with_the_pool_s_numbers(tmp_path):
+    from mfglearn.runs import rundir
+
+    grid = {"solver.learning_rate": [0.03, 0.3], "game.crowd_aversion": [0.5, 1.0]}
+    one = sw.sweep("beach_bar", "mirror_descent", grid, iterations=6, out=tmp_path / "batch")
+    pool = sw.sweep("beach_bar", "mirror_descent", grid, iterations=6, out=tmp_path / "pool", batch=False, workers=1)
+    assert [r["exploitability"] for r in one["rows"]] == [r["exploitability"] for r in pool["rows"]]
+    cfg = json.loads((tmp_path / "batch" / "trial_0002" / "config.json").read_text())
+    assert cfg["resolved"]["batch_size"] == 4
+    assert "batch_size" not in json.loads((tmp_path / "pool" / "trial_0002" / "config.json").read_text())["resolved"]
+    # every batched trial is an ordinary run directory: it resumes alone, like a pool trial
+    a = rundir.resume_run(tmp_path / "batch" / "trial_0001", iterations=9)
+    b = rundir.resume_run(tmp_path / "pool" / "trial_0001", iterations=9)
+    assert a.history["exploitability"] == b.history["exploitability"] and len(a.history["iteration"]) == 9

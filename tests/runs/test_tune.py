@@ -68,3 +68,15 @@ def test_cli_tune(capsys):
     assert rc == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(out["scores"]) == set(GAMES) and out["best_value"] > 0
+
+
+def test_batched_trials_score_like_solo_runs():
+    res = mfglearn.tune("mirror_descent", GAMES, n_trials=8, iterations=15, seed=0, batch_size=4)
+    assert len(res.study.trials) == 8
+    for t in res.study.trials[:3]:  # each trial's scores are those of its own solves
+        for g in GAMES:
+            r = mfglearn.solve(g, "mirror_descent", iterations=15, **t.params)
+            assert t.user_attrs[mfglearn.make(g).name] == pytest.approx(min(r.history["exploitability"]), rel=1e-12)
+    # prior descent's space has a categorical inner_steps: members with different values run in separate groups
+    pd = mfglearn.tune("prior_descent", GAMES[:1], n_trials=6, iterations=5, seed=1, batch_size=3)
+    assert len(pd.study.trials) == 6 and math.isfinite(pd.best_value)

@@ -382,8 +382,8 @@ def stack_kernels(kernels: list[Kernel]) -> Kernel:
     the members' dense rows as a :class:`BatchDenseKernel` (small games only). The same object for every
     member is returned as it is (shared)."""
     first = kernels[0]
-    if all(k is first for k in kernels):
-        return first
+    if all(k is first or _equal_kernels(k, first) for k in kernels):
+        return first  # shared: each member then does exactly the arithmetic of its own solve
     S = first.n_states
     sparse = [k.to_sparse() for k in kernels] if not any(isinstance(k, DenseKernel) for k in kernels) else None
     if sparse is not None and len({sp.index.shape for sp in sparse}) == 1:
@@ -394,6 +394,23 @@ def stack_kernels(kernels: list[Kernel]) -> Kernel:
             "successors and a dense stack would be too large; solve these games one by one"
         )
     return BatchDenseKernel(torch.stack([k.dense() for k in kernels]))
+
+
+def _equal_kernels(a: Kernel, b: Kernel) -> bool:
+    """Same class and equal data (e.g. the kernel of two games that differ only in their rewards)."""
+    if type(a) is not type(b):
+        return False
+    va, vb = vars(a), vars(b)
+    for k, x in va.items():
+        if k.startswith("_"):  # caches and derived indices
+            continue
+        y = vb.get(k)
+        if isinstance(x, torch.Tensor):
+            if not (isinstance(y, torch.Tensor) and x.shape == y.shape and x.dtype == y.dtype and torch.equal(x, y)):
+                return False
+        elif isinstance(x, (int, float, str, bool)) and x != y:
+            return False
+    return True
 
 
 def as_kernel(obj, n_states: int | None = None) -> Kernel:

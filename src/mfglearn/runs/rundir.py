@@ -160,6 +160,68 @@ def run(
         return _drive(algo, config, out, progress)
 
 
+def run_batched(
+    game_id: str,
+    solver: str,
+    iterations: int,
+    outs: list[str | Path],
+    game_params: list[dict],
+    solver_params: list[dict],
+) -> list[Result] | None:
+    """Runs of one solver on ``len(outs)`` settings as one batch (:func:`mfglearn.solve_batch`), each
+    written to its own run directory as :func:`run` writes it (resumable one by one).
+
+    Returns ``None``, having written nothing, when the members cannot share a batch; the caller runs them
+    one by one. A batch is one tensor program: each run's checkpoint is written once, at the end.
+    """
+    from mfglearn.api import make_algorithm
+    from mfglearn.games.registry import resolve_game_id
+    from mfglearn.solvers.base import Solver
+    from mfglearn.solvers.batch import batch_incompatible, run_batch
+
+    games: dict[str, object] = {}  # equal game parameters share one game object (its callables run once)
+    configs, algos = [], []
+    for gp, sp in zip(game_params, solver_params, strict=True):
+        config = {
+            "game": resolve_game_id(game_id),
+            "game_params": dict(gp),
+            "solver": solver,
+            "solver_params": dict(sp),
+            "iterations": int(iterations),
+            "checkpoint_every": int(iterations),
+            "target_exploitability": None,
+        }
+        key = json.dumps(config["game_params"], sort_keys=True, default=str)
+        if key not in games:
+            games[key] = _build(config)[0]
+        algos.append(make_algorithm(games[key], solver, **config["solver_params"]))
+        configs.append(config)
+    if len(algos) < 2 or not all(isinstance(a, Solver) for a in algos) or batch_incompatible(algos) is not None:
+        return None
+    for out in outs:
+        if (Path(out) / CONFIG).exists():
+            raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
+    results = run_batch(algos, int(iterations))
+    for config, algo, res, out in zip(configs, algos, results, outs, strict=True):
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        with run_lock(out):
+            game = algo.game
+            config["resolved"] = {
+                "game_name": game.name,
+                "game_params": getattr(game, "params", {}),
+                "hyperparameters": algo.hyperparameters,
+                "kind": getattr(game, "kind", ""),
+                "problem": algo.problem,
+                "batch_size": len(algos),
+            }
+            atomic_write_json(out / CONFIG, config)
+            atomic_write_json(out / "env.json", environment_info(getattr(game, "device", "cpu")))
+            algo.save_checkpoint(Checkpoint(out, every=config["checkpoint_every"]).path)
+            _write_outputs(res, out)
+    return results
+
+
 def resume_run(run_dir: str | Path, progress: bool = False, iterations: int | None = None) -> Result:
     """Continue the run in ``run_dir`` from its last checkpoint up to its configured iterations.
 
@@ -200,6 +262,12 @@ def _drive(algo, config: dict, out: Path, progress: bool) -> Result:
         target_exploitability=config.get("target_exploitability"),
         checkpoint=ck,
     )
+    _write_outputs(result, out)
+    return result
+
+
+def _write_outputs(result: Result, out: Path) -> None:
+    """History, result and summary of a finished run."""
     write_history(out, result.history)
     result.save(out)
     summary = result.summary()
@@ -208,7 +276,6 @@ def _drive(algo, config: dict, out: Path, progress: bool) -> Result:
     if "summary.json" not in summary["files"]:
         summary["files"] = sorted([*summary["files"], "summary.json"])
     atomic_write_json(out / "summary.json", summary)
-    return result
 
 
 def load_run(run_dir: str | Path, game=None) -> dict:

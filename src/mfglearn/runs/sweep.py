@@ -9,7 +9,9 @@ Backends:
 
 * local (default): ``concurrent.futures.ProcessPoolExecutor`` with ``workers``
   processes, one torch thread each (started with "spawn": call ``sweep`` from a
-  script under ``if __name__ == "__main__":``);
+  script under ``if __name__ == "__main__":``); a grid of a deterministic solver with a batched
+  update (fictitious play, mirror descent, ...) whose trials can share a batch runs instead as one
+  :func:`mfglearn.solve_batch` in this process (``batch=False`` to keep the pool);
 * Ray (``backend="ray"`` or the ``RAY_ADDRESS`` environment variable): one Ray
   task per trial, on the cluster at ``RAY_ADDRESS`` or a local Ray instance
   (``pip install 'mfglearn[ray]'``).
@@ -145,6 +147,7 @@ def sweep(
     search: str = "grid",
     trials: int | None = None,
     progress: bool = False,
+    batch: bool = True,
 ) -> dict:
     """Run a sweep; returns ``{"rows": [...], "best": {...}, "out": path}``.
 
@@ -158,6 +161,9 @@ def sweep(
         workers: local processes (default: CPU count).
         search: ``"grid"`` (every combination) or ``"optuna"`` (``trials`` TPE samples).
         progress: a bar on stderr counting finished trials, with rate and time left (local backend).
+        batch: on the local backend, solve a grid of a deterministic solver with a batched update as one
+            batch in this process (:func:`mfglearn.solve_batch`) when its trials can share one; the trials'
+            run directories are the same. ``False`` always uses the process pool.
     """
     import mfglearn
 
@@ -193,8 +199,43 @@ def sweep(
         for config in configs:
             for seed in seed_list:
                 specs.append(_spec(len(specs), config, seed, game, solver, iterations, out / f"trial_{len(specs):04d}"))
-        rows = _run_specs(specs, backend, workers, progress)
+        rows = _run_batched(specs, progress) if backend == "local" and batch else None
+        if rows is None:
+            rows = _run_specs(specs, backend, workers, progress)
     return _summarise(rows, list(grid), out, solver)
+
+
+def _run_batched(specs: list[dict], progress: bool) -> list[dict] | None:
+    """Every trial of a deterministic solver's grid as one batch in this process (``None`` if they cannot
+    share one: then the process pool runs them)."""
+    from mfglearn.runs import rundir
+
+    s0 = specs[0]
+    if any(s["seed"] is not None for s in specs):
+        return None
+    splits = [_split(s["config"]) for s in specs]
+    with progress_bar(1, "sweep (one batch)", progress, unit="batch") as bar:
+        results = rundir.run_batched(
+            s0["game"], s0["solver"], s0["iterations"], [s["out"] for s in specs], *zip(*splits, strict=True)
+        )
+        bar.update(1)
+    if results is None:
+        return None
+    rows = []
+    for spec, r in zip(specs, results, strict=True):
+        row = {
+            "trial": spec["trial"],
+            **spec["config"],
+            "seed": None,
+            "exploitability": r.exploitability,
+            "value": r.value,
+            "objective": _objective(spec["solver"], r),
+            "seconds": r.seconds,
+            "run_dir": str(spec["out"]),
+        }
+        atomic_write_json(Path(spec["out"]) / "row.json", row)
+        rows.append(row)
+    return rows
 
 
 def _spec(trial, config: dict, seed, game: str, solver: str, iterations: int, out: Path) -> dict:

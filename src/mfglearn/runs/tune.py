@@ -84,6 +84,7 @@ def tune(
     seed: int = 0,
     timeout: float | None = None,
     progress: bool = False,
+    batch_size: int = 1,
 ) -> TuneResult:
     """Tune ``solver``'s hyperparameters over ``games`` (game objects or registered ids).
 
@@ -100,6 +101,10 @@ def tune(
         seed: TPE sampler seed (same seed, same trials).
         timeout: optional wall-clock budget in seconds.
         progress: Optuna's progress bar on stderr (trials done, rate, time left, best value).
+        batch_size: trials asked of Optuna at once and solved together on each game with
+            :func:`mfglearn.solve_batch` (one tensor program for the batch where the solver has a batched
+            update). 1 (the default) is Optuna's sequential loop; larger batches give the sampler feedback
+            after each batch, so its trials differ from the sequential ones for the same seed.
     """
     try:
         import optuna
@@ -138,6 +143,26 @@ def tune(
             return math.inf
         return math.exp(sum(math.log(max(v + shift, 1e-300)) for v in vals) / len(vals))
 
+    def batch_scores(param_list: list[dict]) -> list[list[float]]:
+        """Per trial, per game: the best exploitability, the trials of one game solved as one batch."""
+        per_game = []
+        for g in built:
+            lists = {k: [p[k] for p in param_list] for k in param_list[0]}
+            try:
+                results = mfglearn.solve_batch(g, solver, iterations, **lists)
+                vals = [min(r.history["exploitability"]) for r in results]
+                per_game.append([v if math.isfinite(v) else math.inf for v in vals])
+            except (ValueError, RuntimeError, FloatingPointError):  # one member diverged: score them alone
+                per_game.append([_one(g, p) for p in param_list])
+        return [list(v) for v in zip(*per_game, strict=True)]
+
+    def _one(g, params: dict) -> float:
+        try:
+            best = min(mfglearn.solve(g, solver, iterations=iterations, **params).history["exploitability"])
+            return best if math.isfinite(best) else math.inf
+        except (ValueError, RuntimeError, FloatingPointError):
+            return math.inf
+
     def objective(trial) -> float:
         params = {**{k: _suggest(trial, k, spec) for k, spec in space.items() if k not in fixed}, **fixed}
         vals = scores_for(params)
@@ -147,6 +172,33 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=check_int("n_trials", n_trials), timeout=timeout, show_progress_bar=progress)
+    n_trials = check_int("n_trials", n_trials)
+    batch_size = check_int("batch_size", batch_size)
+    if batch_size == 1:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
+    else:
+        _optimize_in_batches(study, space, fixed, n_trials, batch_size, timeout, progress, batch_scores, score, names)
     best = {**study.best_params, **fixed}
     return TuneResult(study, best, float(study.best_value), solver, {n: study.best_trial.user_attrs[n] for n in names})
+
+
+def _optimize_in_batches(study, space, fixed, n_trials, batch_size, timeout, progress, batch_scores, score, names):
+    """Optuna's ask/tell loop, ``batch_size`` trials at a time."""
+    import time
+
+    from mfglearn._common.progress import progress_bar
+
+    t0 = time.perf_counter()
+    done = 0
+    with progress_bar(n_trials, "tune", progress, unit="trial") as bar:
+        while done < n_trials and (timeout is None or time.perf_counter() - t0 < timeout):
+            trials = [study.ask() for _ in range(min(batch_size, n_trials - done))]
+            params = [
+                {**{k: _suggest(t, k, spec) for k, spec in space.items() if k not in fixed}, **fixed} for t in trials
+            ]
+            for trial, vals in zip(trials, batch_scores(params), strict=True):
+                for n, v in zip(names, vals, strict=True):
+                    trial.set_user_attr(n, v)
+                study.tell(trial, score(vals))
+            done += len(trials)
+            bar.update(len(trials))
