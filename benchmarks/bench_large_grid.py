@@ -15,11 +15,18 @@ kernel (GridKernel) and for the generic gather/scatter kernel (SparseKernel) on
 the same game, and writes large_grid.json under --out (committed: benchmarks/results/large_grid.json).
 
     python benchmarks/bench_large_grid.py [--rows 1000 --cols 1000 --horizon 100 --threads 1]
+    python benchmarks/bench_large_grid.py --scaling [--horizon 20]
+
+``--scaling`` times one mirror-descent iteration (policy update, flow, exact evaluation and best response)
+on square grids of 10^2 to 10^6 states, with peak resident memory against the data the solve must hold
+(the policy, its Q and best-response Q, the rewards: four ``(T, S, A)`` tensors), and fits the exponent of
+time against states from 10^4 to 10^6. Writes ``large_grid_scaling.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
@@ -54,16 +61,68 @@ def sweep(game, pi, repeats: int) -> tuple[float, float]:
     return fwd, bwd
 
 
+def scaling(horizon: int, out_dir) -> None:
+    """Seconds per mirror-descent iteration as the grid grows; the fitted exponent from 10^4 to 10^6 states."""
+    import math
+    import subprocess
+    import sys
+
+    rows = []
+    print(f"{'states':>9s} {'s/iteration':>12s} {'us/state':>9s} {'peak RSS GB':>12s} {'x data':>7s}")
+    for side in (10, 32, 100, 316, 1000):
+        # each size in a fresh process, so that its peak memory is its own
+        code = (
+            "import json, resource, time, torch, mfglearn\n"
+            "mfglearn.set_threads(1)\n"
+            f"g = mfglearn.make('large_grid', rows={side}, cols={side}, horizon={horizon}, dtype=torch.float32)\n"
+            "a = mfglearn.make_algorithm(g, 'mirror_descent', learning_rate=0.1)\n"
+            "a.step()\n"
+            "n = 3 if g.S <= 10**5 else 2\n"
+            "t0 = time.perf_counter()\n"
+            "for _ in range(n): a.step()\n"
+            "sec = (time.perf_counter() - t0) / n\n"
+            "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+            "print(json.dumps(dict(states=g.S, seconds=sec, peak_rss_bytes=rss)))\n"
+        )
+        r = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        data = 4 * horizon * r["states"] * 5 * 4  # four (T, S, A) float32 tensors
+        r.update(
+            data_bytes=data, rss_over_data=r["peak_rss_bytes"] / data, us_per_state=r["seconds"] / r["states"] * 1e6
+        )
+        rows.append(r)
+        print(
+            f"{r['states']:9d} {r['seconds']:12.4f} {r['us_per_state']:9.3f} {r['peak_rss_bytes'] / 1e9:12.2f}"
+            f" {r['rss_over_data']:7.1f}",
+            flush=True,
+        )
+    big = [r for r in rows if r["states"] >= 10**4]
+    xs, ys = [math.log(r["states"]) for r in big], [math.log(r["seconds"]) for r in big]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    print(f"fitted exponent (10^4 to 10^6 states): {slope:.3f}")
+    out = out_dir / "large_grid_scaling.json"
+    command = f"python benchmarks/bench_large_grid.py --scaling --horizon {horizon}"
+    atomic_write_json(
+        out, {"horizon": horizon, "threads": 1, "exponent_1e4_1e6": slope, "rows": rows, "command": command}
+    )
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--cols", type=int, default=1000)
-    ap.add_argument("--horizon", type=int, default=100)
+    ap.add_argument("--horizon", type=int, default=None, help="time steps (default 100; 20 with --scaling)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-sparse", action="store_true", help="skip the generic gather/scatter kernel")
+    ap.add_argument("--scaling", action="store_true", help="one iteration from 10^2 to 10^6 states")
     add_out(ap, "large_grid", committed="benchmarks/results")
     args = ap.parse_args()
+    if args.scaling:
+        scaling(args.horizon or 20, args.out)
+        return
+    args.horizon = args.horizon or 100
     mfglearn.set_threads(args.threads)
     dt = torch.float32
     game = mfglearn.make("large_grid", rows=args.rows, cols=args.cols, horizon=args.horizon, wall_density=0.1, dtype=dt)

@@ -186,6 +186,14 @@ TABLES = {
         "Bench-MFG 0.1.3, MF-Garnet as it grows",
         "python benchmarks/bench_benchmfg.py --garnet --sizes 10,25,50,100 --iterations 3",
     ),
+    "mfglib_sweep.json": (
+        "A 256-setting sweep on each MFGLib environment: one solve_batch against MFGLib's loop",
+        "python benchmarks/bench_mfglib.py --sweep 256",
+    ),
+    "large_grid_scaling.json": (
+        "One mirror-descent iteration from 10^2 to 10^6 states (time, peak memory against the data)",
+        "python benchmarks/bench_large_grid.py --scaling",
+    ),
     "large_grid.json": (
         "A million-state grid against the memory-traffic floor",
         "python benchmarks/bench_large_grid.py",
@@ -212,6 +220,8 @@ STUDIES = {
 
 
 def _cell(v: object) -> str:
+    if isinstance(v, list):
+        return ", ".join(_cell(x) for x in v)
     if isinstance(v, bool) or not isinstance(v, float):
         return str(v) if not isinstance(v, dict) else ", ".join(f"{k}: {_cell(x)}" for k, x in v.items())
     return f"{v:.4g}"

@@ -148,16 +148,22 @@ def run(
     with run_lock(out):
         if (out / CONFIG).exists():  # another process may have created the run since the check above
             raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
-        config["resolved"] = {
-            "game_name": game.name,
-            "game_params": getattr(game, "params", {}),
-            "hyperparameters": algo.hyperparameters,
-            "kind": getattr(game, "kind", ""),
-            "problem": algo.problem,
-        }
-        atomic_write_json(out / CONFIG, config)
-        atomic_write_json(out / "env.json", environment_info(getattr(game, "device", "cpu")))
+        _write_config(out, config, game, algo)
         return _drive(algo, config, out, progress)
+
+
+def _write_config(out: Path, config: dict, game, algo, **resolved) -> None:
+    """``config.json`` (with what the settings resolved to) and ``env.json`` of a new run."""
+    config["resolved"] = {
+        "game_name": game.name,
+        "game_params": getattr(game, "params", {}),
+        "hyperparameters": algo.hyperparameters,
+        "kind": getattr(game, "kind", ""),
+        "problem": algo.problem,
+        **resolved,
+    }
+    atomic_write_json(out / CONFIG, config)
+    atomic_write_json(out / "env.json", environment_info(getattr(game, "device", "cpu")))
 
 
 def run_batched(
@@ -206,17 +212,7 @@ def run_batched(
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         with run_lock(out):
-            game = algo.game
-            config["resolved"] = {
-                "game_name": game.name,
-                "game_params": getattr(game, "params", {}),
-                "hyperparameters": algo.hyperparameters,
-                "kind": getattr(game, "kind", ""),
-                "problem": algo.problem,
-                "batch_size": len(algos),
-            }
-            atomic_write_json(out / CONFIG, config)
-            atomic_write_json(out / "env.json", environment_info(getattr(game, "device", "cpu")))
+            _write_config(out, config, algo.game, algo, batch_size=len(algos))
             algo.save_checkpoint(Checkpoint(out, every=config["checkpoint_every"]).path)
             _write_outputs(res, out)
     return results

@@ -121,6 +121,11 @@ def run_trial(spec: dict) -> dict:
         solver_params,
         checkpoint_every=max(1, spec["iterations"] // 10),
     )
+    return _row(spec, r)
+
+
+def _row(spec: dict, r) -> dict:
+    """A finished trial's row of the results table, also written to its run directory."""
     row = {
         "trial": spec["trial"],
         **spec["config"],
@@ -221,21 +226,7 @@ def _run_batched(specs: list[dict], progress: bool) -> list[dict] | None:
         bar.update(1)
     if results is None:
         return None
-    rows = []
-    for spec, r in zip(specs, results, strict=True):
-        row = {
-            "trial": spec["trial"],
-            **spec["config"],
-            "seed": None,
-            "exploitability": r.exploitability,
-            "value": r.value,
-            "objective": _objective(spec["solver"], r),
-            "seconds": r.seconds,
-            "run_dir": str(spec["out"]),
-        }
-        atomic_write_json(Path(spec["out"]) / "row.json", row)
-        rows.append(row)
-    return rows
+    return [_row(spec, r) for spec, r in zip(specs, results, strict=True)]
 
 
 def _spec(trial, config: dict, seed, game: str, solver: str, iterations: int, out: Path) -> dict:
