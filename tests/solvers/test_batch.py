@@ -46,6 +46,8 @@ def _assert_equal_to_solo(results, games, solver, hp, tol=1e-10):
         ("four_rooms", "boltzmann_policy_iteration", {"temperature": [5.0, 10.0]}),  # legal mask, grid kernel
         ("mfglib/random_linear", "fixed_point", {"damping": [1.0, 0.5], "temperature": 2.0}),
         ("sis", "fictitious_play", {"temperature": [0.5, 2.0]}),
+        ("four_rooms", "fictitious_play", {"damping": [0.3, 1.0]}),  # 5 noise successors, greedy ties
+        ("mfglib/crowd_motion", "fictitious_play", {"damping": [0.3, 0.6], "ties": "uniform"}),
     ],
 )
 def test_each_member_equals_its_own_solve(game, solver, hp):
@@ -166,3 +168,16 @@ def test_a_batched_transition_that_ignores_the_batch_is_refused():
             horizon=3,
             batched_transition=True,
         )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_batch_on_cuda_matches_the_cpu_batch():
+    for game, solver, hp in [
+        ("mfglib/susceptible_infected", "mirror_descent", {"learning_rate": [0.1, 1.0]}),
+        ("four_rooms", "fictitious_play", {"damping": [0.2, 0.5]}),
+    ]:
+        cpu = mfglearn.solve_batch(game, solver, ITS, **hp)
+        gpu = mfglearn.solve_batch(game, solver, ITS, device="cuda", **hp)
+        for a, b in zip(cpu, gpu, strict=True):
+            assert b.extra["batch_size"] == 2 and b.policy.device.type == "cuda"
+            assert a.history["exploitability"] == pytest.approx(b.history["exploitability"], rel=1e-9, abs=1e-9)

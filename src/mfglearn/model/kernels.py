@@ -158,6 +158,8 @@ class SparseKernel(Kernel):
         return _batched_bincount(self, "_flat_index", w, 3)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
+        if not _per_successor(v, self.index, self.index.shape[-1]):
+            return (v[..., self.index] * self.prob).sum(-1)
         return _pull_successors(v, *_successors(self, self.index, self.prob, -1))
 
     def to_sparse(self) -> SparseKernel:
@@ -205,7 +207,10 @@ class ComposedKernel(Kernel):
         return torch.bincount(self._flat_noise, w, minlength=self.n_states)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
-        w = _pull_successors(v, *_successors(self, self.noise_index, self.noise_prob, 1))
+        if not _per_successor(v, self.noise_index, self.noise_index.shape[1]):
+            w = (v[..., self.noise_index] * self.noise_prob).sum(-1)
+        else:
+            w = _pull_successors(v, *_successors(self, self.noise_index, self.noise_prob, 1))
         return w[..., self.move]
 
     def to_sparse(self) -> SparseKernel:
@@ -261,6 +266,25 @@ def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: in
         shape = index.select(axis, 0).shape
         cached = owner._succ = (index, prob, idx, pr, shape)
     return cached[2], cached[3], cached[4]
+
+
+PER_SUCCESSOR_MIN = (
+    1 << 12
+)  # gathered entries (measured crossover: 2 to 5 thousand) from which a pull accumulates successor by successor
+PER_SUCCESSOR_MIN_ROWS = 1 << 13  # entries of the kernel itself, for kernels of 5 or more successors
+
+
+def _per_successor(v: torch.Tensor, index: torch.Tensor, K: int) -> bool:
+    """Whether a pull takes the successor-by-successor path (:func:`_pull_successors`).
+
+    Small pulls keep one gather and one sum (fewer operators: small games are dispatch-bound). Up to 4
+    successors both paths give the same bits, so large batches switch. With 5 or more, torch's sum over the
+    short axis adds in another order, so the choice depends on the kernel alone, never on the batch: a
+    batch's members then do their solo solves' arithmetic exactly (exact ties between greedy actions break
+    the same way)."""
+    if K <= 4:
+        return v.numel() // max(v.shape[-1], 1) * index.numel() >= PER_SUCCESSOR_MIN
+    return index.numel() >= PER_SUCCESSOR_MIN_ROWS
 
 
 def _unit(k: SparseKernel) -> bool:
