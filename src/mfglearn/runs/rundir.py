@@ -173,12 +173,14 @@ def run_batched(
     outs: list[str | Path],
     game_params: list[dict],
     solver_params: list[dict],
+    on_start=None,
 ) -> list[Result] | None:
     """Runs of one solver on ``len(outs)`` settings as one batch (:func:`mfglearn.solve_batch`), each
     written to its own run directory as :func:`run` writes it (resumable one by one).
 
     Returns ``None``, having written nothing, when the members cannot share a batch; the caller runs them
     one by one. A batch is one tensor program: each run's checkpoint is written once, at the end.
+    ``on_start()`` is called once the batch is sure to run.
     """
     from mfglearn.api import make_algorithm
     from mfglearn.games.registry import resolve_game_id
@@ -207,6 +209,8 @@ def run_batched(
     for out in outs:
         if (Path(out) / CONFIG).exists():
             raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
+    if on_start is not None:
+        on_start()
     results = run_batch(algos, int(iterations))
     for config, algo, res, out in zip(configs, algos, results, outs, strict=True):
         out = Path(out)

@@ -219,11 +219,27 @@ def _run_batched(specs: list[dict], progress: bool) -> list[dict] | None:
     if any(s["seed"] is not None for s in specs):
         return None
     splits = [_split(s["config"]) for s in specs]
-    with progress_bar(1, "sweep (one batch)", progress, unit="batch") as bar:
+    # the trials finish together: a bar (opened once the batch is sure to run) counts them at the end
+    bar = None
+
+    def start() -> None:
+        nonlocal bar
+        bar = progress_bar(len(specs), "sweep (one batch)", progress, unit="trial")
+
+    try:
         results = rundir.run_batched(
-            s0["game"], s0["solver"], s0["iterations"], [s["out"] for s in specs], *zip(*splits, strict=True)
+            s0["game"],
+            s0["solver"],
+            s0["iterations"],
+            [s["out"] for s in specs],
+            *zip(*splits, strict=True),
+            on_start=start,
         )
-        bar.update(1)
+        if bar is not None:
+            bar.update(len(specs))
+    finally:
+        if bar is not None:
+            bar.close()
     if results is None:
         return None
     return [_row(spec, r) for spec, r in zip(specs, results, strict=True)]
