@@ -417,7 +417,8 @@ def linear_quadratic(
     a = torch.arange(-m, m + 1, dtype=F64)
 
     def kernel(t, L):
-        mt = (pos.to(L) * L.sum(-1)).sum(-1).to(torch.float32)[..., None, None, None]  # (..., 1, 1, 1)
+        mt = (pos.to(L) * L.sum(-1)).sum(-1).to(torch.float32)
+        mt = mt.reshape(*mt.shape, 1, 1, 1)  # one per mean field of a batch
         nxt = xs - el + (k * (mt - xs + el) + acts - m) * delta + sigma * eps.view(1, 1, 7) * math.sqrt(delta)
         idx = torch.round(nxt).clamp(-el, el).long() + el
         return idx, w.to(L).expand(idx.shape).contiguous()
@@ -515,7 +516,8 @@ def susceptible_infected(T: int = 50, mu0=(0.4, 0.6), device=None) -> FiniteMFG:
     infect[0, 0] = torch.tensor([-1.0, 1.0])  # going out while susceptible: S -> I with 0.81 mu(I)
 
     def kernel(t, L):
-        return base.to(L) + (0.81 * L[..., 1, :].sum(-1))[..., None, None, None] * infect.to(L)
+        infected = L[..., 1, :].sum(-1)
+        return base.to(L) + (0.81 * infected).reshape(*infected.shape, 1, 1, 1) * infect.to(L)
 
     return _game(
         "mfglib/susceptible_infected",
