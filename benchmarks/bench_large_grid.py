@@ -124,6 +124,9 @@ def main() -> None:
         return
     args.horizon = args.horizon or 100
     mfglearn.set_threads(args.threads)
+    from mfglearn._common.memory import keep_freed_memory
+
+    keep_freed_memory()  # what a solve of this size does (mfglearn.Solver): freed tensors are reused
     dt = torch.float32
     game = mfglearn.make("large_grid", rows=args.rows, cols=args.cols, horizon=args.horizon, wall_density=0.1, dtype=dt)
     S, A, T = game.S, game.A, game.H

@@ -45,14 +45,16 @@ LARGE_TENSOR = 1 << 20  # entries of a policy tensor from which solves keep free
 
 
 def keep_freed_memory() -> bool:
-    """Ask glibc's allocator to keep freed blocks of up to 32 MiB for reuse instead of returning them to the
-    system, so that the same-sized tensors a solve allocates every step stop page-faulting.
+    """Ask glibc's allocator to serve every allocation from its heap and keep what is freed for reuse,
+    instead of mapping large blocks afresh and returning them to the system, so that the same-sized
+    tensors a solve allocates every step stop page-faulting.
 
-    Measured on a batch of 256 building-evacuation solves (25 MB tensors): 3.1 s -> 2.0 s, system time
-    0.95 s -> 0.02 s, 546 thousand page faults -> 12 thousand, peak memory 0.81 -> 0.73 GB. Process-wide
-    and permanent (freed memory stays with the process); called by solves on large tensors and by
-    batches. ``MFGLEARN_KEEP_FREED_MEMORY=0`` turns it off; a no-op where the C library is not glibc.
-    Returns whether the setting is in force."""
+    Measured (one thread): one mirror-descent iteration on the million-state grid (T = 20) 9.3 s -> 3.0 s
+    (system time 6.0 s -> 0.5 s, peak memory 5.3 -> 5.9 GB); a batch of 256 building-evacuation solves
+    2.9 s -> 2.1 s. Process-wide and permanent: freed memory stays with the process (the peak is not
+    returned to the system until it exits). Called by solves of large tensors and by batches;
+    ``MFGLEARN_KEEP_FREED_MEMORY=0`` turns it off. A no-op where the C library is not glibc. Returns
+    whether the setting is in force."""
     global _KEPT
     if _KEPT or os.environ.get("MFGLEARN_KEEP_FREED_MEMORY", "1") == "0":
         return _KEPT
@@ -60,8 +62,9 @@ def keep_freed_memory() -> bool:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6")
-        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-        _KEPT = bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+        M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
+        # no mmap for large blocks (they would be unmapped on free and fault again on reuse); no trimming
+        _KEPT = bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
     except (OSError, AttributeError):
         _KEPT = False
     return _KEPT
