@@ -89,8 +89,14 @@ def solve_batch(
     from mfglearn.solvers.batch import batch_incompatible, batch_key, run_batch
 
     built: dict = {}  # a game shared by members stays one object (its callables then run once)
+
+    def once(key, build):
+        if key not in built:
+            built[key] = build()
+        return built[key]
+
     members = [
-        (built.setdefault(g, make(g)) if isinstance(g, str) else g, hp)
+        (once(g, lambda g=g: make(g)) if isinstance(g, str) else g, hp)
         for g, hp in _batch_members(games, hyperparameters)
     ]
     device = hyperparameters.get("device")
@@ -100,7 +106,7 @@ def solve_batch(
     algos = []
     for game, hp in members:
         if device is not None and not isinstance(device, (list, tuple)) and hasattr(game, "with_device"):
-            game = built.setdefault(("device", id(game)), game.with_device(device))
+            game = once(("device", id(game)), lambda game=game: game.with_device(device))
             hp = {k: v for k, v in hp.items() if k != "device"}
         algos.append(make_algorithm(game, solver, **hp))
     n = algos[0].default_iterations if iterations is None else iterations
