@@ -85,8 +85,16 @@ def solve_batch(
         best = min(results, key=lambda r: r.exploitability)
     """
     from mfglearn._common.progress import logger
+    from mfglearn.errors import ValidationError
     from mfglearn.solvers.base import Solver
     from mfglearn.solvers.batch import batch_incompatible, batch_key, run_batch
+
+    per_run = [k for k in ("callback", "target_exploitability", "checkpoint", "stationary") if k in hyperparameters]
+    if per_run:
+        raise ValidationError(
+            f"solve_batch runs every member for the same iterations and takes no {', '.join(per_run)}; "
+            "use mfglearn.solve for each member to stop early, checkpoint or set stationary options"
+        )
 
     built: dict = {}  # a game shared by members stays one object (its callables then run once)
 

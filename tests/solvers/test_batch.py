@@ -94,6 +94,8 @@ def test_bad_batches_get_one_clear_error():
         GameBatch([mfglearn.make("beach_bar", size=5), mfglearn.make("beach_bar", size=6)])
     with pytest.raises(ValidationError, match="discounted"):
         GameBatch([mfglearn.make("four_rooms_crowd")] * 2)
+    with pytest.raises(ValidationError, match="takes no callback"):
+        mfglearn.solve_batch("beach_bar", "mirror_descent", 2, callback=lambda a, i: True)
     with pytest.raises(ValidationError, match="learning_rate must be"):
         mfglearn.solve_batch("beach_bar", "mirror_descent", 2, learning_rate=[0.1, -1.0])
 
