@@ -411,7 +411,7 @@ def _kernel_to(k: Kernel, device, dtype: torch.dtype | None = None) -> Kernel:
     import copy
 
     k2 = copy.copy(k)
-    for cache in ("_succ", "_offset_index", "_unit_prob"):  # derived from the tensors replaced below: rebuilt on use
+    for cache in ("_succ", "_offset_index"):  # derived from the tensors replaced below: rebuilt on use
         k2.__dict__.pop(cache, None)
     for attr, val in vars(k).items():
         if isinstance(val, torch.Tensor):

@@ -152,7 +152,8 @@ class SparseKernel(Kernel):
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
         # one successor of probability 1 (a deterministic kernel): m * 1 is m, so skip the product
-        w = m.unsqueeze(-1) if _unit(self) else m.unsqueeze(-1) * self.prob
+        unit = _successors(self, self.index, self.prob, -1)[1][0] is None
+        w = m.unsqueeze(-1) if unit else m.unsqueeze(-1) * self.prob
         if m.dim() == 2:
             return torch.bincount(self._flat_index, w.reshape(-1), minlength=self.n_states)
         return _batched_bincount(self, "_flat_index", w, 3)
@@ -254,8 +255,9 @@ class DenseKernel(Kernel):
 
 
 def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: int):
-    """Successor ``k`` of every row as a flat index and its probabilities, for :func:`_pull_successors`;
-    built once per kernel and rebuilt if its tensors were replaced (a copy moved to another device)."""
+    """Successor ``k`` of every row as a flat index and its probabilities (``[None]`` for one successor of
+    probability 1), for :func:`_pull_successors`; built once per kernel and rebuilt if its tensors were
+    replaced (a copy moved to another device)."""
     cached = owner.__dict__.get("_succ")
     if cached is None or cached[0] is not index or cached[1] is not prob:
         K = index.shape[axis]
@@ -268,9 +270,8 @@ def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: in
     return cached[2], cached[3], cached[4]
 
 
-PER_SUCCESSOR_MIN = (
-    1 << 12
-)  # gathered entries (measured crossover: 2 to 5 thousand) from which a pull accumulates successor by successor
+# gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
+PER_SUCCESSOR_MIN = 1 << 12
 PER_SUCCESSOR_MIN_ROWS = 1 << 13  # entries of the kernel itself, for kernels of 5 or more successors
 
 
@@ -285,14 +286,6 @@ def _per_successor(v: torch.Tensor, index: torch.Tensor, K: int) -> bool:
     if K <= 4:
         return v.numel() // max(v.shape[-1], 1) * index.numel() >= PER_SUCCESSOR_MIN
     return index.numel() >= PER_SUCCESSOR_MIN_ROWS
-
-
-def _unit(k: SparseKernel) -> bool:
-    """Whether ``k`` has one successor of probability 1 per pair (checked once, kept with its tensors)."""
-    cached = k.__dict__.get("_unit_prob")
-    if cached is None or cached[0] is not k.prob:
-        cached = k._unit_prob = (k.prob, k.prob.shape[-1] == 1 and bool((k.prob == 1).all()))
-    return cached[1]
 
 
 def _pull_successors(

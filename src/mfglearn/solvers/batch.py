@@ -83,7 +83,7 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
     if B * g.H * g.S * g.A >= LARGE_TENSOR:
         keep_freed_memory()
     driver = _driver(solvers)
-    histories = [{k: [] for k in HISTORY_KEYS} for _ in range(B)]
+    per_iteration: list[tuple[list, float]] = []  # (metrics of every member, seconds): histories at the end
     ev = evaluate(driver.game, driver.policy, check=False)
     bar = progress_bar(iterations, f"{driver.name} x{B}") if progress else None
     t0 = time.perf_counter()
@@ -101,20 +101,13 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
             ).tolist()
             driver.policy, ev = policy, new
             driver.iteration += 1
-            seconds = time.perf_counter() - t0
-            for b, h in enumerate(histories):
-                h["iteration"].append(driver.iteration)
-                h["exploitability"].append(stats[0][b])
-                h["value"].append(stats[1][b])
-                h["mean_field_delta"].append(stats[2][b])
-                h["policy_delta"].append(stats[3][b])
-                h["seconds"].append(seconds)
-            bad = [b for b in range(B) if not math.isfinite(stats[0][b])]
-            if bad:
-                s = solvers[bad[0]]
+            per_iteration.append((stats, time.perf_counter() - t0))
+            if not all(map(math.isfinite, stats[0])):
+                b = next(b for b, e in enumerate(stats[0]) if not math.isfinite(e))
+                s = solvers[b]
                 raise FloatingPointError(
-                    f"{s.name}: exploitability became {stats[0][bad[0]]} at iteration {driver.iteration} in batch "
-                    f"member {bad[0]}; the hyperparameters {s.hyperparameters} are unstable on this game"
+                    f"{s.name}: exploitability became {stats[0][b]} at iteration {driver.iteration} in batch "
+                    f"member {b}; the hyperparameters {s.hyperparameters} are unstable on this game"
                 )
             if bar is not None:
                 bar.update(1)
@@ -124,10 +117,16 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
     elapsed = time.perf_counter() - t0
     state = driver.state_dict()
     values, best_values = torch.stack([ev.value, ev.best_value]).tolist()
+    seconds = [sec for _, sec in per_iteration]
     out, diverging = [], []
     for b, s in enumerate(solvers):
         member = {k: v[:, b].clone() if _batched(v, B) else v for k, v in state.items()}
-        member.update(hyperparameters=s.hyperparameters, history=histories[b], elapsed=elapsed)
+        history = {
+            "iteration": list(range(1, len(per_iteration) + 1)),
+            **{k: [stats[i][b] for stats, _ in per_iteration] for i, k in enumerate(_METRICS)},
+            "seconds": list(seconds),
+        }
+        member.update(hyperparameters=s.hyperparameters, history=history, elapsed=elapsed)
         s.load_state_dict(member)
         s._eval = _member_evaluation(s, ev, b, values[b], best_values[b])
         if s.watch_divergence:
@@ -145,6 +144,9 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
         )
         warnings.warn(others + msg, RuntimeWarning, stacklevel=3)
     return out
+
+
+_METRICS = HISTORY_KEYS[1:-1]  # exploitability, value, mean_field_delta, policy_delta: the rows of the stats
 
 
 def _batched(v, B: int) -> bool:
