@@ -164,17 +164,34 @@ class LinearQuadraticMFG:
         """Monte-Carlo returns ``(n_agents,)`` of agents playing ``(K, k)`` (mean field from the empirical mean)."""
         return self._rollout(lambda t, x: -x @ K[int(t[0])].T + k[int(t[0])], n_agents, seed, F64)[0]
 
-    def _rollout(self, policy, n_agents: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns ``(n_agents,)`` and the empirical mean path ``(T+1, d)`` of agents playing ``policy(t, x)``.
+    def returns_against(
+        self, policy, mean_path: torch.Tensor, n_agents: int = 100_000, seed: int = 0, dtype=torch.float32
+    ) -> torch.Tensor:
+        """Monte-Carlo returns ``(n_agents,)`` of ``policy(t, x)`` against the fixed ``mean_path`` ``(T+1, d)``.
 
-        The policy sees states in ``dtype`` (float32 for networks); the dynamics run in float64.
+        The same ``seed`` gives every policy the same initial states and noise (common random
+        numbers), so differences of two policies' returns have a small variance.
+        """
+        mean_path = torch.as_tensor(mean_path, dtype=F64)
+        if mean_path.shape != (self.T + 1, self.d):
+            raise ShapeError(f"mean_path must be ({self.T + 1}, {self.d}), got {tuple(mean_path.shape)}")
+        with torch.no_grad():
+            return self._rollout(policy, n_agents, seed, dtype, mean_path)[0]
+
+    def _rollout(
+        self, policy, n_agents: int, seed: int, dtype=torch.float32, mean_path: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``(n_agents,)`` and the mean path ``(T+1, d)`` of agents playing ``policy(t, x)``.
+
+        The policy sees states in ``dtype`` (float32 for networks); the dynamics run in float64. The mean
+        field is the agents' empirical mean, or the fixed ``mean_path`` when one is given.
         """
         gen = torch.Generator().manual_seed(int(seed))
         x = self.init_mean + self.init_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
         ret = torch.zeros(n_agents, dtype=F64)
         means = []
         for t in range(self.T):
-            mbar = x.mean(0)
+            mbar = x.mean(0) if mean_path is None else mean_path[t]
             means.append(mbar)
             a = policy(torch.full((n_agents,), float(t)), x.to(dtype))
             a = torch.as_tensor(a).to(F64).reshape(n_agents, self.d)
@@ -187,7 +204,7 @@ class LinearQuadraticMFG:
             )
             eps = self.noise_std * torch.randn(n_agents, self.d, generator=gen, dtype=F64)
             x = x @ self.A.T + a @ self.B.T + mbar @ self.Abar.T + eps
-        mbar = x.mean(0)
+        mbar = x.mean(0) if mean_path is None else mean_path[self.T]
         means.append(mbar)
         ret -= self.cX * ((x - self.x_target) ** 2).sum(1) + self.cM * ((x - mbar) ** 2).sum(1)
         return ret, torch.stack(means)
