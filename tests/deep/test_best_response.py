@@ -4,7 +4,13 @@ import pytest
 import torch
 
 import mfglearn
-from mfglearn.deep.best_response import ppo_best_response
+from mfglearn.deep.best_response import (
+    best_response_from_state,
+    best_response_state,
+    pathwise_best_response,
+    ppo_best_response,
+)
+from mfglearn.deep.error_budget import best_response_error
 from mfglearn.errors import ValidationError
 from mfglearn.model.continuous import MeanField
 
@@ -23,6 +29,21 @@ def test_ppo_learns_the_lq_best_response():
         mean, _ = br.policy(t, x)
     exact = torch.stack([-(sol.K[int(s)] @ xi.double()) + sol.k[int(s)] for s, xi in zip(t, x, strict=True)])
     assert float((mean.double() - exact).abs().max()) < 0.15
+
+
+def test_pathwise_best_response_is_close_to_riccati():
+    """Gradients through the simulated dynamics: measured error 0.03 after 200 steps (PPO: ~0.2 after 100)."""
+    torch.set_num_threads(1)
+    lq = mfglearn.make("lq", Abar=0.3, x_target=1.0)
+    sol = lq.exact_solution()
+    flow = [MeanField(sol.mean_path[t].view(1, -1).float()) for t in range(lq.T + 1)]
+    br = pathwise_best_response(lq.as_continuous(), flow, iterations=200, n_agents=1024, lr=1e-2, seed=0)
+    err = best_response_error(lq, lambda t, x: br.policy.mean_action(t, x), sol.mean_path, 20_000, seed=1)
+    assert 0 <= err["error"] + 3 * err["se"] and err["error"] < 0.08
+    back = best_response_from_state(lq.as_continuous(), best_response_state(br), "cpu")
+    assert back.critic is None and back.method == "pathwise"
+    x = torch.rand(4, 1)
+    torch.testing.assert_close(back.policy.mean_action(torch.zeros(4), x), br.policy.mean_action(torch.zeros(4), x))
 
 
 def test_flow_length_is_checked():

@@ -141,3 +141,28 @@ def test_facade_and_command_line(tmp_path):
     assert json.loads(p.stdout)["iterations"] == 1
     p = subprocess.run([*args[:3], "show", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0 and "deep_fp_average" in p.stdout, p.stderr
+
+
+def test_weighted_mixture_and_damped_averages(tmp_path):
+    class Const(torch.nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.c = torch.nn.Parameter(torch.tensor(float(c)))
+
+        def sample(self, t, x, gen=None):
+            return torch.full_like(x, float(self.c)), torch.zeros(x.shape[0])
+
+    mix = MixturePolicy([Const(1), Const(2), Const(3)], weights=[0.5, 0.25, 0.25])
+    assert mix.act(torch.zeros(8), torch.zeros(8, 1))[:, 0].tolist() == [1, 1, 1, 1, 2, 2, 3, 3]
+    with pytest.raises(ValidationError, match="one weight per policy"):
+        MixturePolicy([Const(1)], weights=[0.5, 0.5])
+    game = mfglearn.make("lq", horizon=3)
+    kw = {**TINY, "damping": 0.5}
+    full = deep_fictitious_play(game, "deep_fp_sampled", iterations=3, **kw)
+    assert full.policy.weights == [0.25, 0.25, 0.5]
+    deep_fictitious_play(game, "deep_fp_sampled", iterations=2, checkpoint=tmp_path, **kw)
+    resumed = deep_fictitious_play(game, "deep_fp_sampled", iterations=3, checkpoint=tmp_path, **kw)
+    assert resumed.policy.weights == full.policy.weights
+    assert resumed.history["exact_exploitability"] == full.history["exact_exploitability"]
+    with pytest.raises(ValidationError, match="damping"):
+        deep_fictitious_play(game, "deda_fp", iterations=1, **{**TINY, "damping": 1.5})

@@ -93,8 +93,12 @@ def behavioural_cloning(
     batch_size: int = 512,
     lr: float = 3e-3,
     seed: int = 0,
+    sample_weights: torch.Tensor | None = None,
 ) -> list[float]:
-    """Fit ``policy`` to samples ``(t_i, x_i, a_i)`` by negative log-likelihood; returns the loss per step."""
+    """Fit ``policy`` to samples ``(t_i, x_i, a_i)`` by negative log-likelihood; returns the loss per step.
+
+    ``sample_weights`` ``(n,)``: each sample's weight in the loss (default: equal).
+    """
     x = x.reshape(x.shape[0], -1)
     a = a.reshape(a.shape[0], -1)
     if not (t.shape[0] == x.shape[0] == a.shape[0]):
@@ -109,4 +113,5 @@ def behavioural_cloning(
         lr,
         seed,
         x.device,
+        sample_weights,
     )

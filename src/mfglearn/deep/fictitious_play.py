@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import torch
 
-from mfglearn._common.checks import check_choice, check_int
+from mfglearn._common.checks import check_choice, check_int, check_unit_interval
 from mfglearn.algorithm import Algorithm
 from mfglearn.deep.best_response import (
     BestResponse,
@@ -52,18 +52,28 @@ METHODS = ("deda_fp", "deep_fp_sampled", "deep_fp_average")
 
 
 class MixturePolicy(torch.nn.Module):
-    """Uniform mixture over agents of several policies: agent ``i`` of a batch follows policy ``i mod k``.
+    """Mixture over agents of several policies: agent ``i`` of a batch follows policy ``i mod k``.
 
-    This is fictitious play's average in the sense of populations (the mean field of the
-    mixture is the average of the policies' mean fields when dynamics do not depend on it).
+    With ``weights``, consecutive blocks of the batch follow the policies in those proportions. This is
+    fictitious play's average in the sense of populations (the mean field of the mixture is the
+    weighted average of the policies' mean fields when dynamics do not depend on it).
     """
 
-    def __init__(self, policies: list):
+    def __init__(self, policies: list, weights: list[float] | None = None):
         super().__init__()
         self.policies = torch.nn.ModuleList(policies)
+        if weights is not None and len(weights) != len(policies):
+            raise ValidationError(f"a mixture needs one weight per policy, got {len(weights)} for {len(policies)}")
+        self.weights = None if weights is None else [float(w) for w in weights]
 
     def _split(self, n: int, device) -> torch.Tensor:
-        return torch.arange(n, device=device) % len(self.policies)
+        if self.weights is None:
+            return torch.arange(n, device=device) % len(self.policies)
+        # agent i follows the component whose cumulative weight first exceeds (i + 1/2) / n: exact quotas
+        w = torch.tensor(self.weights, dtype=torch.float64, device=device)
+        edges = (w / w.sum()).cumsum(0)
+        u = (torch.arange(n, device=device, dtype=torch.float64) + 0.5) / n
+        return torch.searchsorted(edges, u).clamp_max(len(self.policies) - 1)
 
     def _each(self, t, x, fn):
         which = self._split(x.shape[0], x.device)
@@ -187,14 +197,15 @@ def module_state(m: torch.nn.Module) -> dict:
 def policy_state(p) -> dict:
     """A :class:`GaussianPolicy` or :class:`MixturePolicy` as tensors and settings."""
     if isinstance(p, MixturePolicy):
-        return {"type": "mixture", "components": [module_state(q) for q in p.policies]}
+        return {"type": "mixture", "components": [module_state(q) for q in p.policies], "weights": p.weights}
     return {"type": "gaussian", **module_state(p)}
 
 
 def policy_from_state(d: dict, device) -> torch.nn.Module:
     """Inverse of :func:`policy_state`."""
     if d["type"] == "mixture":
-        return MixturePolicy([policy_from_state({"type": "gaussian", **c}, device) for c in d["components"]])
+        components = [policy_from_state({"type": "gaussian", **c}, device) for c in d["components"]]
+        return MixturePolicy(components, d.get("weights"))
     p = GaussianPolicy(**d["config"]).to(device)
     p.load_state_dict(d["weights"])
     return p
@@ -257,6 +268,11 @@ class DeepFictitiousPlay(Algorithm):
             the first, from scratch, gets ``first_br_iterations`` (default ``3 * br_iterations``:
             fictitious play never forgets a poor early best response).
         br_kwargs: passed to the trainer (e.g. ``{"lr": 1e-3}``).
+        damping: fictitious play's averaging weights. ``None`` (the seed's): every best response has
+            the same weight in the average. A number ``a`` in ``(0, 1]``: the newest best response gets
+            weight ``a`` and the older ones are scaled by ``1 - a``; on ``lq`` the uniform average's own
+            rate is the bottleneck (see :mod:`mfglearn.exact.lq_fictitious_play`), which a constant
+            ``a`` removes.
         bc_steps, flow_steps: gradient steps of behavioural cloning and of the flow fit per iteration.
         flow_kind: ``"nsf"`` or ``"realnvp"`` (``dim >= 2``).
         memory_per_iteration: ``(t, x, a)`` samples of each best response kept for cloning.
@@ -281,6 +297,7 @@ class DeepFictitiousPlay(Algorithm):
         br_iterations: int = 20,
         first_br_iterations: int | None = None,
         br_kwargs: dict | None = None,
+        damping: float | None = None,
         bc_steps: int = 500,
         flow_steps: int = 500,
         flow_kind: str = "nsf",
@@ -309,6 +326,7 @@ class DeepFictitiousPlay(Algorithm):
         if br_kwargs is not None and not isinstance(br_kwargs, dict):
             raise ValidationError(f"br_kwargs must be a dict of the trainer's settings, got {br_kwargs!r}")
         self.br_kwargs = dict(br_kwargs or {})
+        self.damping = None if damping is None else check_unit_interval("damping", damping)
         self.bc_steps = check_int("bc_steps", bc_steps)
         self.flow_steps = check_int("flow_steps", flow_steps)
         self.flow_kind = check_choice("flow_kind", flow_kind, ("nsf", "realnvp"))
@@ -330,10 +348,12 @@ class DeepFictitiousPlay(Algorithm):
                 self.avg.net[-1].bias.zero_()
             self.flow = TimeFlow(game.state_dim, T, kind=self.flow_kind).to(self.device) if self.uses_flow else None
         self.brs: list[GaussianPolicy] = []
+        self.weights: list[float] = []  # of the best responses in the average (memory or brs), oldest first
         self.br: BestResponse | None = None
         self.memory: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self._flow_ready = False
         self._last_of_solve: int | None = None
+        self.br_mean_fields: list[MeanField] | None = None
 
     uses_flow: ClassVar[bool] = False
 
@@ -341,7 +361,8 @@ class DeepFictitiousPlay(Algorithm):
     def hyperparameters(self) -> dict:
         return dict(
             method=self.name, n_agents=self.n_agents, br_method=self.br_method, br_iterations=self.br_iterations,
-            first_br_iterations=self.first_br_iterations, br_kwargs=self.br_kwargs, bc_steps=self.bc_steps,
+            first_br_iterations=self.first_br_iterations, br_kwargs=self.br_kwargs, damping=self.damping,
+            bc_steps=self.bc_steps,
             flow_steps=self.flow_steps, flow_kind=self.flow_kind, memory_per_iteration=self.memory_per_iteration,
             exploitability_every=self.exploitability_every,
             exploitability_br_iterations=self.exploitability_br_iterations, exact_every=self.exact_every,
@@ -382,10 +403,28 @@ class DeepFictitiousPlay(Algorithm):
         keep = torch.randperm(T * N, generator=self.gen, device=dev)[: self.memory_per_iteration]
         times = torch.arange(T, dtype=torch.float32, device=dev).repeat_interleave(N)
         self.memory.append((times[keep], xs[:-1].reshape(T * N, -1)[keep], acts.reshape(T * N, -1)[keep]))
+        self._add_weight()
+        self.memory = [m for m, w in zip(self.memory, self.weights, strict=True) if w > 0]
+        self.weights = [w for w in self.weights if w > 0]
         mt, mx, ma = (torch.cat(z) for z in zip(*self.memory, strict=True))
-        behavioural_cloning(self.avg, mt, mx, ma, steps=self.bc_steps, seed=self.seed + k)
+        sw = None
+        if self.damping is not None:
+            sw = torch.cat(
+                [
+                    torch.full((m[0].shape[0],), w / m[0].shape[0], device=dev)
+                    for m, w in zip(self.memory, self.weights, strict=True)
+                ]
+            )
+        behavioural_cloning(self.avg, mt, mx, ma, steps=self.bc_steps, seed=self.seed + k, sample_weights=sw)
         if self.flow is not None:
             _fit_flow(self.flow, simulate_population(game, self.avg, N, self.gen), self.flow_steps, self.seed + k)
+
+    def _add_weight(self) -> None:
+        """Weights after a new best response: ``1/n`` each, or the newest ``damping``, the rest ``* (1 - damping)``."""
+        n = len(self.weights) + 1
+        a = 1.0 / n if self.damping is None or n == 1 else self.damping
+        # weights below 1e-9 of the newest are dropped with their samples: they cannot move the average
+        self.weights = [w * (1 - a) if w * (1 - a) > 1e-9 * a else 0.0 for w in self.weights] + [a]
 
     # --------------------------------------------------------------------- loop
     def _step(self) -> dict:
@@ -397,6 +436,7 @@ class DeepFictitiousPlay(Algorithm):
         t_mf = time.perf_counter()
         mfs = self._mean_fields()
         mf_seconds = time.perf_counter() - t_mf
+        self.br_mean_fields = mfs  # what this iteration's best response plays against (error budgets read it)
         its = self.br_iterations if self.br is not None else self.first_br_iterations
         self.br = best_response(
             game, mfs, self.br_method, iterations=its, warm=self.br, device=self.device,
@@ -471,6 +511,7 @@ class DeepFictitiousPlay(Algorithm):
             flow=None if self.flow is None else module_state(self.flow),
             flow_ready=self._flow_ready,
             brs=[module_state(p) for p in self.brs],
+            weights=list(self.weights),
             br=None if self.br is None else best_response_state(self.br),
             memory=[list(m) for m in self.memory],
         )
@@ -485,6 +526,9 @@ class DeepFictitiousPlay(Algorithm):
             self.flow.load_state_dict(d["flow"]["weights"])
         self._flow_ready = bool(d["flow_ready"])
         self.brs = [policy_from_state({"type": "gaussian", **p}, dev) for p in d["brs"]]
+        n = max(len(d["memory"]), len(d["brs"]))
+        # checkpoints written before damping existed hold uniform averages
+        self.weights = [float(w) for w in d["weights"]] if "weights" in d else [1.0 / n] * n
         self.br = None if d["br"] is None else best_response_from_state(self.game, d["br"], dev)
         self.memory = [tuple(t.to(dev) for t in m) for m in d["memory"]]
 
@@ -507,7 +551,9 @@ class DeepFPSampled(DeepFictitiousPlay):
     description = "deep FP baseline (Algo1): mixture of all past best responses, population simulated (KDE)"
 
     def current_policy(self):
-        return MixturePolicy(self.brs) if self.brs else self.avg
+        if not self.brs:
+            return self.avg
+        return MixturePolicy(self.brs, None if self.damping is None else self.weights)
 
     def _mean_fields(self) -> list[MeanField]:
         policy = self.current_policy()
@@ -515,6 +561,9 @@ class DeepFPSampled(DeepFictitiousPlay):
 
     def _absorb(self, br: BestResponse, mfs: list[MeanField]) -> None:
         self.brs.append(copy.deepcopy(br.policy))
+        self._add_weight()
+        self.brs = [p for p, w in zip(self.brs, self.weights, strict=True) if w > 0]
+        self.weights = [w for w in self.weights if w > 0]
 
 
 class DeepFPAverage(DeepFictitiousPlay):

@@ -47,14 +47,21 @@ def fit_nll(
     lr: float,
     seed: int,
     device=None,
+    sample_weights: torch.Tensor | None = None,
 ) -> list[float]:
-    """Adam with a cosine schedule on ``nll(batch_indices)`` (mean negative log-likelihood); returns the losses."""
+    """Adam with a cosine schedule on ``nll(batch_indices)`` (mean negative log-likelihood); returns the losses.
+
+    Batches are drawn uniformly from the ``n`` samples, or in proportion to ``sample_weights`` ``(n,)``.
+    """
     gen = torch.Generator(device=device).manual_seed(int(seed))
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []
     for _ in range(int(steps)):
-        idx = torch.randint(n, (min(batch_size, n),), generator=gen, device=device)
+        if sample_weights is None:
+            idx = torch.randint(n, (min(batch_size, n),), generator=gen, device=device)
+        else:
+            idx = torch.multinomial(sample_weights, min(batch_size, n), replacement=True, generator=gen)
         loss = nll(idx)
         opt.zero_grad()
         loss.backward()
