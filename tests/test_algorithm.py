@@ -49,6 +49,16 @@ TINY = {
     ("deda_fp", "continuous"): ("lq", {"horizon": 3}, _DEEP),
     ("deep_fp_sampled", "continuous"): ("lq", {"horizon": 3}, _DEEP),
     ("deep_fp_average", "continuous"): ("lq", {"horizon": 3}, _DEEP),
+    ("deep_mirror_descent", "finite_horizon"): (
+        "crowd_grid",
+        {"map": ("#####", "#   #", "#   #", "#####"), "horizon": 3},
+        {"n_agents": 16, "inner_steps": 2, "hidden": (8,)},
+    ),
+    ("deep_average_network_fp", "finite_horizon"): (
+        "crowd_grid",
+        {"map": ("#####", "#   #", "#   #", "#####"), "horizon": 3},
+        {"br_steps": 3, "br_agents": 8, "memory_per_iteration": 16, "avg_steps": 2, "hidden": (8,)},
+    ),
     ("fixed_point", "static"): ("meeting", {}, {"tol": 1e-6}),
     ("benchmfg_omd", "discounted"): ("benchmfg/lasry_lions_chain", {}, {"learning_rate": 0.05}),
     ("benchmfg_policy_iteration", "discounted"): ("benchmfg/sis_epidemic", {}, {"variant": "smooth"}),
@@ -191,7 +201,7 @@ def test_registry_is_complete_at_import_and_declares_game_kinds():
 
     code = "import mfglearn.registry as r; print(len(r.ALGORITHMS))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 22
+    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 24
     for info in (i for n in mfglearn.list_solvers() for i in mfglearn.algorithm_info(n)):
         assert info["game_kinds"] and info["iteration"] and info["description"], info
 

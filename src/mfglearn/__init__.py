@@ -47,6 +47,7 @@ _LAZY = {
     "Solver": "mfglearn.solvers.base",
     "register_envs": "mfglearn.api",
     "policy_from_agent": "mfglearn.population.interop",
+    "approximate_exploitability": "mfglearn.population.approximate",
 }
 _RENAMED = {"register_solver": ("mfglearn.registry", "register_algorithm")}  # the 0.1 name
 
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from mfglearn.core.metrics import evaluate, mean_field_delta, policy_delta, quality
     from mfglearn.errors import MFGError, ValidationError
     from mfglearn.model.finite import FiniteMFG
+    from mfglearn.population.approximate import approximate_exploitability
     from mfglearn.population.interop import policy_from_agent
     from mfglearn.registry import (
         algorithm_info,
@@ -115,6 +117,7 @@ __all__ = [
     "Solver",
     "ValidationError",
     "algorithm_info",
+    "approximate_exploitability",
     "evaluate",
     "exploitability",
     "game_info",

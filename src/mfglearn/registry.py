@@ -13,6 +13,7 @@ import inspect
 from mfglearn.algorithm import Algorithm, game_kind
 from mfglearn.control.algorithms import MFCDP, MFCKQ, MFCOpenLoop, MFCQLearning
 from mfglearn.deep.fictitious_play import DEDAFP, DeepFPAverage, DeepFPSampled
+from mfglearn.deep.finite_solvers import DeepAverageNetworkFP, DeepMirrorDescent
 from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games.registry import GAMES, get_game_spec, list_games, make, register_game
 from mfglearn.learning.mf_trpo_sampled import SampledMFTRPO
@@ -64,6 +65,8 @@ for _cls in (
     DEDAFP,
     DeepFPSampled,
     DeepFPAverage,
+    DeepMirrorDescent,
+    DeepAverageNetworkFP,
     MeetingFixedPoint,
     BenchMFGMirrorDescent,
     BenchMFGPolicyIteration,
