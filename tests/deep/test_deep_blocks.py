@@ -65,3 +65,14 @@ def test_cloning_recovers_a_linear_gaussian_policy():
     truth = -(0.5 + 0.05 * tt) * xx[:, 0] + (1.0 - 0.1 * tt)
     assert float((mean[:, 0] - truth).abs().max()) < 0.05  # measured 0.02
     assert float((log_std.exp() - 0.3).abs().max()) < 0.03
+
+
+def test_time_onehot_policy_separates_time_steps_and_round_trips():
+    from mfglearn.deep.fictitious_play import policy_from_state, policy_state
+
+    p = GaussianPolicy(1, 1, 4, hidden=(8,), time_onehot=True)
+    assert p.net[0].in_features == 1 + 1 + 5 and p.config["time_onehot"] is True
+    assert "time_onehot" not in GaussianPolicy(1, 1, 4).config  # older configs stay as they were
+    back = policy_from_state(policy_state(p), "cpu")
+    t, x = torch.arange(5.0), torch.zeros(5, 1)
+    torch.testing.assert_close(back.mean_action(t, x), p.mean_action(t, x))

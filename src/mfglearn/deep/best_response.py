@@ -97,8 +97,8 @@ def _check_flow(game, mean_fields):
     return T
 
 
-def _new_policy(game, hidden, init_std, device, bound=None) -> GaussianPolicy:
-    policy = GaussianPolicy(game.state_dim, game.action_dim, game.horizon, hidden, bound=bound).to(device)
+def _new_policy(game, hidden, init_std, device, bound=None, time_onehot: bool = False) -> GaussianPolicy:
+    policy = GaussianPolicy(game.state_dim, game.action_dim, game.horizon, hidden, bound, time_onehot).to(device)
     with torch.no_grad():  # start near N(0, init_std^2) everywhere: a random feedback gain can blow up the state
         scale = 1.0 if bound is None else bound
         policy.net[-1].weight.mul_(0.01)
@@ -123,6 +123,7 @@ def ppo_best_response(
     warm: BestResponse | None = None,
     device="cpu",
     seed: int = 0,
+    time_onehot: bool = False,
 ) -> BestResponse:
     """Train a best response to the frozen flow ``mean_fields`` (``T + 1`` mean fields) by PPO.
 
@@ -134,6 +135,7 @@ def ppo_best_response(
         init_std: initial action standard deviation.
         eval_every: every that many iterations, record the mean return of the deterministic policy.
         warm: a previous PPO best response to continue from (policy and value net).
+        time_onehot: the new policy also sees a one-hot of the time step (``GaussianPolicy``).
         device: torch device of the networks and the simulated agents.
         seed: random seed.
     """
@@ -143,7 +145,7 @@ def ppo_best_response(
         policy, value_net = warm.policy, warm.critic
     else:
         with seeded(seed, device):  # network initialisation
-            policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device)
+            policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device, None, time_onehot)
             value_net = mlp(game.state_dim + 1, 1, hidden).to(device)
     opt = torch.optim.Adam(policy.net.parameters(), lr=lr)
     vopt = torch.optim.Adam(value_net.parameters(), lr=3 * lr)
@@ -191,6 +193,7 @@ def pathwise_best_response(
     warm: BestResponse | None = None,
     device="cpu",
     seed: int = 0,
+    time_onehot: bool = False,
 ) -> BestResponse:
     """Train a best response to the frozen flow ``mean_fields`` by gradients through the simulated dynamics.
 
@@ -207,7 +210,8 @@ def pathwise_best_response(
     Args:
         iterations: gradient steps, one batch of ``n_agents`` episodes each.
         lr: Adam's step size.
-        init_std, hidden: the new policy's initial action spread and layers (ignored when ``warm``).
+        init_std, hidden, time_onehot: the new policy's initial action spread, layers and time inputs
+            (:class:`~mfglearn.deep.cloning.GaussianPolicy`; ignored when ``warm``).
         eval_every: every that many iterations, record the mean return of the deterministic policy.
         warm: a previous best response to continue from (its policy).
         device, seed: torch device and random seed.
@@ -218,7 +222,7 @@ def pathwise_best_response(
         policy = warm.policy
     else:
         with seeded(seed, device):
-            policy = _new_policy(game, hidden, init_std, device)
+            policy = _new_policy(game, hidden, init_std, device, time_onehot=time_onehot)
     opt = torch.optim.Adam(policy.net.parameters(), lr=lr)
     history: dict[str, list[float]] = {"iteration": [], "return": []}
     for it in range(int(iterations)):
@@ -297,6 +301,7 @@ def sac_best_response(
     warm: BestResponse | None = None,
     device="cpu",
     seed: int = 0,
+    time_onehot: bool = False,
 ) -> BestResponse:
     """Train a best response to the frozen flow ``mean_fields`` by soft actor-critic.
 
@@ -306,6 +311,15 @@ def sac_best_response(
     ``r + min_i Q'_i(t+1, x', a') - alpha log pi(a' | t+1, x')``. The temperature ``alpha`` is
     learned towards ``target_entropy`` (default ``-action_dim``). Actions are squashed by tanh
     into the game's ``action_bound`` when it has one.
+
+    Why it did worse than PPO inside fictitious play (``benchmarks/study_deda_fp.py best_responses``,
+    on ``lq``'s equilibrium mean path, from scratch, 1024 episodes per iteration): after 20 iterations its
+    error ``V* - J`` is 36 (PPO: 2.1), because its critic extrapolates the unbounded quadratic costs from
+    few transitions; it needs ~60 iterations to reach 0.67, each 4-5x the cost of a PPO iteration; and its
+    learned temperature keeps an action spread that costs 0.36 with sampled actions against 0.07 with mean
+    actions after 240 iterations. Fictitious play gives each best response 20 warm-started iterations
+    (60 for the first), too few for it. Replay staleness is not the cause: the buffer starts empty for
+    every best response.
 
     Args:
         game: a :class:`~mfglearn.games.continuous.ContinuousMFG`.
@@ -320,6 +334,7 @@ def sac_best_response(
             critic's extrapolation from driving actions, and unstable dynamics, to infinity.
         eval_every: every that many iterations, record the mean return of the deterministic policy.
         warm: a previous SAC best response to continue from (policy, critics, temperature).
+        time_onehot: the new policy also sees a one-hot of the time step (``GaussianPolicy``).
         device: torch device.
         seed: random seed.
     """
@@ -330,7 +345,9 @@ def sac_best_response(
         policy, critic = warm.policy, warm.critic
     else:
         with seeded(seed, device):  # network initialisation
-            policy = warm.policy if warm is not None else _new_policy(game, hidden, init_std, device, bound)
+            policy = (
+                warm.policy if warm is not None else _new_policy(game, hidden, init_std, device, bound, time_onehot)
+            )
             critic = _SACCritic(game, hidden, init_alpha, bound).to(device)
     target_entropy = -float(game.action_dim) if target_entropy is None else float(target_entropy)
     popt = torch.optim.Adam(policy.net.parameters(), lr=lr)

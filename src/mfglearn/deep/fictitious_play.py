@@ -263,7 +263,9 @@ class DeepFictitiousPlay(Algorithm):
         game: the game (``lq`` objects are converted with ``as_continuous()``).
         n_agents: agents per simulated batch (population samples and best-response training).
         br_method: ``"ppo"`` (default: on ``lq`` it gave 7x lower exploitability than SAC after 8
-            iterations of fictitious play) or ``"sac"``.
+            iterations of fictitious play; why: :func:`~mfglearn.deep.best_response.sac_best_response`),
+            ``"sac"``, or ``"pathwise"`` (gradients through the game's differentiable dynamics: on ``lq``,
+            error 0.027 after 240 iterations in 3.4 s, against PPO's 0.126 in 26 s).
         br_iterations: iterations of it per best response, warm-started from the previous one;
             the first, from scratch, gets ``first_br_iterations`` (default ``3 * br_iterations``:
             fictitious play never forgets a poor early best response).
@@ -273,6 +275,8 @@ class DeepFictitiousPlay(Algorithm):
             weight ``a`` and the older ones are scaled by ``1 - a``; on ``lq`` the uniform average's own
             rate is the bottleneck (see :mod:`mfglearn.exact.lq_fictitious_play`), which a constant
             ``a`` removes.
+        time_onehot: networks also see a one-hot of the time step (the average policy, and new
+            pathwise best responses); sharper at the last steps of a short horizon.
         bc_steps, flow_steps: gradient steps of behavioural cloning and of the flow fit per iteration.
         flow_kind: ``"nsf"`` or ``"realnvp"`` (``dim >= 2``).
         memory_per_iteration: ``(t, x, a)`` samples of each best response kept for cloning.
@@ -298,6 +302,7 @@ class DeepFictitiousPlay(Algorithm):
         first_br_iterations: int | None = None,
         br_kwargs: dict | None = None,
         damping: float | None = None,
+        time_onehot: bool = False,
         bc_steps: int = 500,
         flow_steps: int = 500,
         flow_kind: str = "nsf",
@@ -327,6 +332,7 @@ class DeepFictitiousPlay(Algorithm):
             raise ValidationError(f"br_kwargs must be a dict of the trainer's settings, got {br_kwargs!r}")
         self.br_kwargs = dict(br_kwargs or {})
         self.damping = None if damping is None else check_unit_interval("damping", damping)
+        self.time_onehot = bool(time_onehot)
         self.bc_steps = check_int("bc_steps", bc_steps)
         self.flow_steps = check_int("flow_steps", flow_steps)
         self.flow_kind = check_choice("flow_kind", flow_kind, ("nsf", "realnvp"))
@@ -342,7 +348,7 @@ class DeepFictitiousPlay(Algorithm):
         T = int(game.horizon)
         self.gen = torch.Generator(device=self.device).manual_seed(self.seed)
         with seeded(self.seed, self.device):
-            self.avg = GaussianPolicy(game.state_dim, game.action_dim, T).to(self.device)
+            self.avg = GaussianPolicy(game.state_dim, game.action_dim, T, time_onehot=self.time_onehot).to(self.device)
             with torch.no_grad():  # G_0: a population that stays put, whatever the random initialisation
                 self.avg.net[-1].weight.mul_(0.01)
                 self.avg.net[-1].bias.zero_()
@@ -362,6 +368,7 @@ class DeepFictitiousPlay(Algorithm):
         return dict(
             method=self.name, n_agents=self.n_agents, br_method=self.br_method, br_iterations=self.br_iterations,
             first_br_iterations=self.first_br_iterations, br_kwargs=self.br_kwargs, damping=self.damping,
+            time_onehot=self.time_onehot,
             bc_steps=self.bc_steps,
             flow_steps=self.flow_steps, flow_kind=self.flow_kind, memory_per_iteration=self.memory_per_iteration,
             exploitability_every=self.exploitability_every,
@@ -438,9 +445,10 @@ class DeepFictitiousPlay(Algorithm):
         mf_seconds = time.perf_counter() - t_mf
         self.br_mean_fields = mfs  # what this iteration's best response plays against (error budgets read it)
         its = self.br_iterations if self.br is not None else self.first_br_iterations
+        extra = {"time_onehot": True} if self.time_onehot else {}
         self.br = best_response(
             game, mfs, self.br_method, iterations=its, warm=self.br, device=self.device,
-            seed=self.seed + 1000 * (k + 1), **self.br_kwargs,
+            seed=self.seed + 1000 * (k + 1), **extra, **self.br_kwargs,
         )  # fmt: skip
         br_return, _ = evaluate_policy(game, self.br.policy, mfs, N, self.seed + k, deterministic=True)
         self._absorb(self.br, mfs)

@@ -14,7 +14,9 @@ same primitives as the exact ones, on the same games.
 * :class:`DeepAverageNetworkFP` (Heinrich et al.'s neural fictitious play for MFGs): a DQN best
   response against the average policy's mean field, whose greedy episodes feed a buffer of
   ``memory_per_iteration`` state-action samples per iteration; an average-policy network is fitted
-  to all of them by cross-entropy (every best response weighs the same: fictitious play's average).
+  to all of them by cross-entropy. The initial (uniform) policy's samples come first, so after
+  ``k`` iterations the initial policy and every best response weigh ``1 / (k + 1)``, as in the
+  exact ``fictitious_play`` solver.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class DeepFiniteSolver(Algorithm):
     Args:
         game: a finite-horizon, single-population :class:`~mfglearn.model.finite.FiniteMFG`.
         hidden: hidden layer sizes of the networks.
+        batch_size, optimizer_lr: minibatch and Adam step of the networks' training.
         onehot_max: one-hot state features up to that many states (see ``StateFeatures``).
         device: torch device of the networks and agents (``"cuda"`` on a GPU machine).
         seed: the one source of randomness.
@@ -60,7 +63,16 @@ class DeepFiniteSolver(Algorithm):
     game_kinds: ClassVar[frozenset[str]] = frozenset({"finite_horizon"})
     default_iterations: ClassVar[int] = 20
 
-    def __init__(self, game, hidden=(128, 128), onehot_max: int = 4096, device: str | None = None, seed: int = 0):
+    def __init__(
+        self,
+        game,
+        hidden=(128, 128),
+        onehot_max: int = 4096,
+        device: str | None = None,
+        seed: int = 0,
+        batch_size: int = 512,
+        optimizer_lr: float = 1e-3,
+    ):
         if getattr(game, "kind", None) != "finite_horizon" or game.n_populations != 1:
             raise ValidationError(f"{self.name} solves single-population finite-horizon games; got {game!r}")
         self.device = torch.device(device) if device is not None else game.device
@@ -71,15 +83,23 @@ class DeepFiniteSolver(Algorithm):
         self.hidden = [check_int("hidden", h) for h in hidden]
         self.onehot_max = check_int("onehot_max", onehot_max, minimum=0)
         self.seed = check_int("seed", seed, minimum=0)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.optimizer_lr = check_positive("optimizer_lr", optimizer_lr)
         self.features = StateFeatures(game, self.onehot_max)
         self.gen = torch.Generator(device=self.device).manual_seed(self.seed)
         self.mu0 = game.mu0.to(self.device)
         self._policy: torch.Tensor | None = None  # tabulated, in the game's dtype; None: recompute
         self._ev = None
 
-    def _network(self, offset: int) -> ActionNetwork:
+    def _network(self, offset: int, zero_output: bool = False) -> ActionNetwork:
+        """A new network seeded by ``seed + offset``; ``zero_output``: all outputs 0 (the uniform policy)."""
         with seeded(self.seed + offset, self.device):
-            return ActionNetwork(self.features.dim, self.game.A, self.hidden).to(self.device)
+            net = ActionNetwork(self.features.dim, self.game.A, self.hidden).to(self.device)
+        if zero_output:
+            with torch.no_grad():
+                net.net[-1].weight.zero_()
+                net.net[-1].bias.zero_()
+        return net
 
     @property
     def tracks_exploitability(self) -> bool:
@@ -181,16 +201,11 @@ class DeepMirrorDescent(DeepFiniteSolver):
         device: str | None = None,
         seed: int = 0,
     ):
-        super().__init__(game, hidden, onehot_max, device, seed)
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
         self.learning_rate = check_positive("learning_rate", learning_rate)
         self.n_agents = check_int("n_agents", n_agents)
         self.inner_steps = check_int("inner_steps", inner_steps)
-        self.batch_size = check_int("batch_size", batch_size)
-        self.optimizer_lr = check_positive("optimizer_lr", optimizer_lr)
-        self.y = self._network(0)
-        with torch.no_grad():  # y_0 = 0: the uniform policy, as the exact solver starts
-            self.y.net[-1].weight.zero_()
-            self.y.net[-1].bias.zero_()
+        self.y = self._network(0, zero_output=True)  # y_0 = 0: the uniform policy, as the exact solver starts
 
     @property
     def hyperparameters(self) -> dict:
@@ -253,7 +268,7 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
     def __init__(
         self,
         game,
-        br_steps: int = 300,
+        br_steps: int = 800,
         br_agents: int = 256,
         epsilon: float = 0.2,
         memory_per_iteration: int = 4096,
@@ -266,20 +281,15 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         device: str | None = None,
         seed: int = 0,
     ):
-        super().__init__(game, hidden, onehot_max, device, seed)
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
         self.br_steps = check_int("br_steps", br_steps)
         self.br_agents = check_int("br_agents", br_agents)
         self.epsilon = check_unit_interval("epsilon", epsilon, closed_low=True)
         self.memory_per_iteration = check_int("memory_per_iteration", memory_per_iteration)
         self.avg_steps = check_int("avg_steps", avg_steps)
         self.target_every = check_int("target_every", target_every)
-        self.batch_size = check_int("batch_size", batch_size)
-        self.optimizer_lr = check_positive("optimizer_lr", optimizer_lr)
         self.q = self._network(0)
-        self.avg = self._network(1)
-        with torch.no_grad():  # the first average is the uniform policy
-            self.avg.net[-1].weight.zero_()
-            self.avg.net[-1].bias.zero_()
+        self.avg = self._network(1, zero_output=True)  # the first average is the uniform policy
         self.memory = torch.zeros(0, 3, dtype=torch.long, device=self.device)  # (t, s, a) rows
 
     @property
@@ -297,9 +307,22 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
     def network_policy(self) -> torch.Tensor:
         return softmax_of(tabulate(self.avg, self.features), 1.0, self.game.legal)
 
+    def _samples(self, mdp, act) -> torch.Tensor:
+        """``memory_per_iteration`` ``(t, s, a)`` rows of episodes of ``act`` against ``mdp``."""
+        H = self.game.H
+        n_ep = max(1, math.ceil(self.memory_per_iteration / H))
+        st, ac, _ = rollout(mdp, self.mu0, act, n_ep, self.gen)
+        rows = torch.stack([torch.arange(H, device=self.device).view(H, 1).expand_as(ac), st[:-1], ac], -1)
+        rows = rows.reshape(-1, 3)
+        return rows[torch.randperm(rows.shape[0], generator=self.gen, device=self.device)[: self.memory_per_iteration]]
+
     def _step(self) -> dict:
-        game, H = self.game, self.game.H
-        mdp = self._frozen(self.current_policy())
+        game = self.game
+        pi = self.current_policy()
+        mdp = self._frozen(pi)
+        if self.iteration == 0:  # the initial policy is the average's first member, as in exact fictitious play
+            pi32 = pi.to(torch.float32)
+            self.memory = self._samples(mdp, lambda t, s: categorical(pi32[t, s], self.gen))
         dqn_best_response(
             mdp, self.mu0, self.features, self.q, self.br_steps, self.gen, n_agents=self.br_agents,
             batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, epsilon=self.epsilon,
@@ -309,12 +332,7 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         br = greedy_of(greedy_q, None).to(torch.float32)
         # the best response's own error: its exact value against the frozen mean field vs the optimum
         br_exact = evaluate_frozen(game, mdp, br)
-        n_ep = max(1, math.ceil(self.memory_per_iteration / H))
-        st, ac, _ = rollout(mdp, self.mu0, lambda t, s: greedy_q[t, s].argmax(-1), n_ep, self.gen)
-        rows = torch.stack([torch.arange(H, device=self.device).view(H, 1).expand_as(ac), st[:-1], ac], -1)
-        rows = rows.reshape(-1, 3)
-        keep = torch.randperm(rows.shape[0], generator=self.gen, device=self.device)[: self.memory_per_iteration]
-        self.memory = torch.cat([self.memory, rows[keep]])
+        self.memory = torch.cat([self.memory, self._samples(mdp, lambda t, s: greedy_q[t, s].argmax(-1))])
         inputs = self.features(self.memory[:, 0], self.memory[:, 1])
         opt = torch.optim.Adam(self.avg.parameters(), lr=self.optimizer_lr)
         n = self.memory.shape[0]
