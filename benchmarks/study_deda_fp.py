@@ -10,16 +10,29 @@ Produces, under --out (committed: benchmarks/results/deda_fp/):
   policy side by side at several times; ``four_rooms_<method>/``: the saved results;
 * ``timing.json``: the seed's table: seconds to generate 5,000 population trajectories
   (samples of ``mu_t`` for every ``t``, and the densities at them that local rewards need)
-  with DEDA-FP's flow vs simulating the population of Algo1 / Algo2, mean +- std over repeats.
+  with DEDA-FP's flow vs simulating the population of Algo1 / Algo2, mean +- std over repeats;
+* ``error_budget.png`` / ``error_budget.json``: the seed's DEDA-FP on ``lq`` with its error
+  budget measured at every iteration (best-response, cloning and flow errors), the exact
+  fictitious-play reference (:mod:`mfglearn.exact.lq_fictitious_play`) and the theorem's bound;
+* ``converge.png`` / ``converge.json``: the variant the budget points to (damped averaging and
+  the pathwise best response) on 1-D and 2-D LQ, against the exact equilibrium.
 
     python benchmarks/study_deda_fp.py lq          # ~10 min on 1 thread
     python benchmarks/study_deda_fp.py four_rooms  # ~15 min
     python benchmarks/study_deda_fp.py timing      # needs four_rooms' saved results
+    python benchmarks/study_deda_fp.py budget      # ~8 min
+    python benchmarks/study_deda_fp.py converge    # ~10 min (1-D and 2-D)
+    python benchmarks/study_deda_fp.py best_responses  # ~3 min: PPO, SAC, pathwise against Riccati
+
+* ``best_responses.png`` / ``best_responses.json``: each deep best response against the exact
+  equilibrium's mean path, trained in chunks from scratch: its error ``V* - J`` (sampled and
+  mean actions, paired with Riccati's) against iterations and wall time, and its action spread.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -28,7 +41,9 @@ from _paths import add_out, scratch  # noqa: E402  (benchmarks/_paths.py)
 
 import mfglearn
 from mfglearn._common.io import atomic_write_json
+from mfglearn.deep.error_budget import measure_error_budget
 from mfglearn.deep.fictitious_play import (
+    DEDAFP,
     DeepFPResult,
     MixturePolicy,
     approximate_exploitability,
@@ -36,6 +51,7 @@ from mfglearn.deep.fictitious_play import (
     simulate_population,
 )
 from mfglearn.deep.flows import TimeFlow
+from mfglearn.exact.lq_fictitious_play import lq_fictitious_play
 from mfglearn.model.continuous import MeanField
 from mfglearn.viz._mpl import pyplot, save
 from mfglearn.viz.continuous import plot_density_snapshots
@@ -83,7 +99,12 @@ def study_lq(iterations: int, seed: int) -> None:
         )
     atomic_write_json(OUT / "lq.json", out)
     plt = pyplot()
+    ref = lq_fictitious_play(lq, iterations)  # the same scheme with exact best responses and mixtures
+    out["exact_fictitious_play"] = ref.exploitability
+    atomic_write_json(OUT / "lq.json", out)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    its = list(range(1, iterations + 1))
+    axes[0].semilogy(its, ref.exploitability, "k--", label="exact fictitious play (Riccati, exact mixture)")
     for method in METHODS:
         h = runs[method].history
         axes[0].semilogy(h["iteration"], h["exact_exploitability"], marker="o", ms=3, label=LABELS[method])
@@ -93,7 +114,7 @@ def study_lq(iterations: int, seed: int) -> None:
     for ax in axes:
         ax.set_ylabel("exact exploitability")
         ax.grid(alpha=0.3)
-    axes[0].legend()
+    axes[0].legend(fontsize=7)
     fig.suptitle("lq (Abar=0.3, x_target=1): exact exploitability of the average policy")
     fig.tight_layout()
     save(fig, OUT / "lq_exploitability.png")
@@ -228,14 +249,235 @@ def study_timing(n: int, repeats: int) -> None:
     atomic_write_json(OUT / "timing.json", out)
 
 
+def study_budget(iterations: int, seed: int) -> None:
+    """The seed's DEDA-FP (PPO best responses, uniform averaging) on lq, its error budget measured."""
+    lq = mfglearn.make("lq", Abar=0.3, x_target=1.0)
+    algo = DEDAFP(lq, n_agents=1024, seed=seed)
+    t0 = time.perf_counter()
+    ref = lq_fictitious_play(lq, iterations)
+    out = measure_error_budget(algo, iterations, n_agents=20_000, seed=seed, reference=ref)
+    out["seconds"] = time.perf_counter() - t0
+    atomic_write_json(OUT / "error_budget.json", out)
+    its = out["iteration"]
+    for k in its:
+        i = k - 1
+        print(
+            f"  it {k:2d} exploitability {out['exploitability'][i]:7.3f} (exact FP {ref.exploitability[i]:7.3f}, "
+            f"bound {out['bound'][i]:7.2f})  br {out['br_error'][i]:.3f}  sl W2 {out['sl_w2'][i]:.3f} "
+            f"(expl gap {out['sl_exploitability_gap'][i]:+.3f})  flow W2 {out['cnf_w2'][i]:.3f}"
+        )
+    print(f"  C1 = {out['C1']:.2f} (exploitability per unit mean-path error), C2 = {out['C2']:.2f}; bound holds: "
+          f"{out['bound_holds']}")  # fmt: skip
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax = axes[0]
+    ax.semilogy(its, out["exploitability"], "o-", ms=3, label="DEDA-FP: true (exact) exploitability")
+    ax.semilogy(its, out["mixture_exploitability"], "s:", ms=3, label="mixture of its learned best responses")
+    ax.semilogy(its, ref.exploitability, "k--", label="exact fictitious play (same scheme, exact parts)")
+    ax.semilogy(its[1:], out["bound"][1:], "r-.", label="theorem's bound from the measured errors")
+    ax.set_xlabel("fictitious-play iteration k")
+    ax.set_ylabel("exploitability")
+    ax.set_title("exploitability vs the error budget's bound")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    ax.semilogy(its, [max(v, 1e-4) for v in out["br_error"]], "o-", ms=3, label="best response: V*(m) - J_m(BR)")
+    ax.semilogy(its, out["sl_w2"], "s-", ms=3, label="cloning: W2(cloned, mixture) populations")
+    ax.semilogy(its, out["cnf_w2"], "^-", ms=3, label="flow: W2(flow, cloned policy's population)")
+    ax.semilogy(its, [abs(v) for v in out["sl_exploitability_gap"]], "x:", label="|exploitability(cloned) - (mixture)|")
+    ax.set_xlabel("fictitious-play iteration k")
+    ax.set_ylabel("error (max over t for W2)")
+    ax.set_title("measured errors per iteration")
+    ax.legend(fontsize=7)
+    for a in axes:
+        a.grid(alpha=0.3, which="both")
+    fig.suptitle(f"DEDA-FP error budget on lq (Abar=0.3, x_target=1), seed's settings (PPO, uniform averaging); "
+                 f"C1={out['C1']:.1f}, C2={out['C2']:.1f}", fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    save(fig, OUT / "error_budget.png")
+
+
+LQ2 = dict(A=[[1.0, 0.1], [0.0, 1.0]], B=[[1.0, 0.0], [0.3, 1.0]], Abar=[[0.3, 0.0], [0.1, 0.2]],
+           x_target=[1.0, -0.5], init_mean=[1.0, 0.0], dim=2)  # fmt: skip
+CONVERGE = dict(
+    damping=0.5,
+    br_method="pathwise",
+    br_iterations=150,
+    br_kwargs={"lr": 0.01},
+    bc_steps=1000,
+    n_agents=1024,
+    time_onehot=True,
+)
+
+
+def _against_exact(lq, policy) -> dict:
+    """Exact exploitability (stochastic and mean actions) and the relative errors of gains, offsets, mean path."""
+    sol = lq.exact_solution()
+    det = lq.exploitability_of_policy(lambda t, x: policy.mean_action(t, x), 100_000, seed=1)
+    gen = torch.Generator().manual_seed(2)
+    sto = lq.exploitability_of_policy(lambda t, x: policy.sample(t, x, gen)[0], 100_000, seed=1)
+    K, k = lq.fit_affine(lambda t, x: policy.mean_action(t, x))
+
+    def rel(a, b):  # relative error of matrices/vectors, per time step
+        return ((a - b).flatten(1).norm(dim=1) / b.flatten(1).norm(dim=1)).tolist()
+
+    return {
+        "exploitability_stochastic": sto["exploitability"],
+        "exploitability_mean_action": det["exploitability"],
+        "se": det["se"],
+        "gain_rel_error": rel(K, sol.K),
+        "offset_rel_error": rel(k, sol.k),
+        "mean_path_rel_error": rel(det["mean_path"], sol.mean_path),
+        "K": K.tolist(), "k": k.tolist(), "mean_path": det["mean_path"].tolist(),
+        "K_exact": sol.K.tolist(), "k_exact": sol.k.tolist(), "mean_path_exact": sol.mean_path.tolist(),
+    }  # fmt: skip
+
+
+def study_converge(iterations: int, seed: int) -> None:
+    """DEDA-FP with damped averaging and pathwise best responses on 1-D and 2-D LQ, against the exact equilibrium."""
+    out = {"settings": CONVERGE, "iterations": iterations}
+    games = {"lq_1d": mfglearn.make("lq", Abar=0.3, x_target=1.0), "lq_2d": mfglearn.make("lq", **LQ2)}
+    for name, lq in games.items():
+        r = deep_fictitious_play(lq, "deda_fp", iterations, seed=seed, callback=_log, **CONVERGE)
+        check = _against_exact(lq, r.policy)
+        ref_u = lq_fictitious_play(lq, iterations)
+        ref_d = lq_fictitious_play(lq, iterations, damping=CONVERGE["damping"])
+        out[name] = {
+            "history": r.history, "seconds": r.history["seconds"][-1], **check,
+            "exact_fp_uniform": ref_u.exploitability, "exact_fp_damped": ref_d.exploitability,
+        }  # fmt: skip
+        print(
+            f"  {name}: exact exploitability {check['exploitability_stochastic']:.4f} (sampled actions), "
+            f"{check['exploitability_mean_action']:.4f} +- {check['se']:.4f} (mean actions); max relative error: "
+            f"gain {max(check['gain_rel_error']):.3f}, offset {max(check['offset_rel_error']):.3f}, "
+            f"mean path {max(check['mean_path_rel_error']):.3f}; {r.history['seconds'][-1]:.0f}s"
+        )
+        r.save(OUT / f"converge_{name}")
+    atomic_write_json(OUT / "converge.json", out)
+    plot_converge(out)
+
+
+FLOOR = 3e-3  # exploitabilities below the 20k-agent Monte-Carlo resolution (~0.01) are drawn here
+
+
+def plot_converge(out: dict) -> None:
+    """``converge.png`` from ``converge.json``'s contents."""
+    iterations = out["iterations"]
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    budget = OUT / "error_budget.json"
+    seed_run = json.loads(budget.read_text())["exploitability"] if budget.exists() else None
+    ax = axes[0]
+    for name, style in (("lq_1d", "o-"), ("lq_2d", "s-")):
+        d = out[name]
+        seen = [max(v, FLOOR) for v in d["history"]["exact_exploitability"]]
+        ax.semilogy(d["history"]["iteration"], seen, style, ms=3, label=f"{name}: damped DEDA-FP, pathwise BR")
+        floor = [max(v, 1e-6) for v in d["exact_fp_damped"]]  # a log axis: exact zeros drawn at 1e-6
+        ax.semilogy(range(1, iterations + 1), floor, ":", color=ax.lines[-1].get_color(),
+                    label=f"{name}: exact FP, damping {CONVERGE['damping']}")  # fmt: skip
+    ax.semilogy(range(1, iterations + 1), out["lq_1d"]["exact_fp_uniform"], "k--", label="lq_1d: exact FP, uniform")
+    if seed_run is not None:
+        ax.semilogy(
+            range(1, len(seed_run) + 1), seed_run, "x-", color="grey", label="lq_1d: seed's DEDA-FP (PPO, uniform)"
+        )
+    ax.axhline(0.05, color="r", lw=0.8, label="target 0.05")
+    ax.axhline(FLOOR, color="grey", lw=0.6, ls=":", label=f"Monte-Carlo floor (values < {FLOOR} drawn here)")
+    ax.set_xlabel("fictitious-play iteration")
+    ax.set_ylabel("exact exploitability")
+    ax.legend(fontsize=6)
+    d = out["lq_1d"]
+    ts = list(range(len(d["K"])))
+    axes[1].plot(ts, [K[0][0] for K in d["K_exact"]], "k-", label="exact gain K_t")
+    axes[1].plot(ts, [K[0][0] for K in d["K"]], "o--", label="learned (affine fit)")
+    axes[1].plot(ts, [k[0] for k in d["k_exact"]], "k:", label="exact offset k_t")
+    axes[1].plot(ts, [k[0] for k in d["k"]], "s--", label="learned offset")
+    axes[1].set_title("lq_1d: gain and offset")
+    t1 = list(range(len(d["mean_path"])))
+    axes[2].plot(t1, [m[0] for m in d["mean_path_exact"]], "k-", label="exact equilibrium")
+    axes[2].plot(t1, [m[0] for m in d["mean_path"]], "o--", label="learned policy, 100k agents")
+    d2 = out["lq_2d"]
+    for j, mk in ((0, "^"), (1, "v")):
+        axes[2].plot(t1, [m[j] for m in d2["mean_path_exact"]], "k-", lw=0.8)
+        axes[2].plot(t1, [m[j] for m in d2["mean_path"]], mk + ":", label=f"lq_2d coordinate {j + 1}")
+    axes[2].set_title("mean path")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("t" if ax is not axes[0] else "fictitious-play iteration")
+    for ax in axes[1:]:
+        ax.legend(fontsize=7)
+    fig.suptitle("DEDA-FP with damped averaging and pathwise best responses vs the exact LQ equilibrium", fontsize=9)
+    fig.tight_layout()
+    save(fig, OUT / "converge.png")
+
+
+def study_best_responses(seed: int) -> None:
+    """PPO, SAC and the pathwise best response against Riccati's, on lq's equilibrium mean path."""
+    from mfglearn.deep.best_response import best_response
+    from mfglearn.deep.error_budget import best_response_error
+
+    lq = mfglearn.make("lq", Abar=0.3, x_target=1.0)
+    sol = lq.exact_solution()
+    game = lq.as_continuous()
+    flow = [MeanField(sol.mean_path[t].view(1, -1).float()) for t in range(lq.T + 1)]
+    chunks = (20, 20, 20, 40, 60, 80)
+    settings = {"ppo": {}, "sac": {}, "pathwise": {"lr": 0.01}}
+    out: dict = {"chunks": list(chunks), "settings": settings}
+    for method, kw in settings.items():
+        br, done, secs = None, 0, 0.0
+        rows = {"iterations": [], "seconds": [], "error_sampled": [], "error_mean": [], "action_std": []}
+        for chunk in chunks:
+            t0 = time.perf_counter()
+            br = best_response(game, flow, method, iterations=chunk, warm=br, seed=seed + done, n_agents=1024, **kw)
+            secs += time.perf_counter() - t0
+            done += chunk
+            gen = torch.Generator().manual_seed(seed + 5)
+            e_s = best_response_error(
+                lq, lambda t, x, p=br.policy, g=gen: p.sample(t, x, g)[0], sol.mean_path, 50_000, 1
+            )
+            e_d = best_response_error(lq, lambda t, x, p=br.policy: p.mean_action(t, x), sol.mean_path, 50_000, 1)
+            with torch.no_grad():
+                std = float(br.policy(torch.zeros(1000), torch.ones(1000, 1))[1].exp().mean())
+            for key, v in (("iterations", done), ("seconds", secs), ("error_sampled", e_s["error"]),
+                           ("error_mean", e_d["error"]), ("action_std", std)):  # fmt: skip
+                rows[key].append(v)
+            print(f"  {method:8s} {done:4d} its {secs:6.1f}s  error {e_s['error']:8.4f} (sampled) "
+                  f"{e_d['error']:8.4f} (mean action)  std {std:.3f}")  # fmt: skip
+        out[method] = rows
+    atomic_write_json(OUT / "best_responses.json", out)
+    plot_best_responses(out)
+
+
+def plot_best_responses(out: dict) -> None:
+    """``best_responses.png`` from ``best_responses.json``'s contents."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for method in out["settings"]:
+        r = out[method]
+        for ax, xk in zip(axes, ("iterations", "seconds"), strict=True):
+            ax.semilogy(r[xk], r["error_sampled"], "o-", ms=3, label=f"{method}: sampled actions")
+            ax.semilogy(
+                r[xk], r["error_mean"], "x--", ms=4, color=ax.lines[-1].get_color(), label=f"{method}: mean action"
+            )
+    axes[1].set_xscale("log")
+    axes[0].set_xlabel("best-response iterations (1024 episodes each)")
+    axes[1].set_xlabel("wall time (s, one thread)")
+    for ax in axes:
+        ax.set_ylabel("V* - J (paired with Riccati)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("deep best responses on lq's equilibrium mean path vs the exact Riccati best response", fontsize=9)
+    fig.tight_layout()
+    save(fig, OUT / "best_responses.png")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["lq", "four_rooms", "timing"])
+    ap.add_argument("part", choices=["lq", "four_rooms", "timing", "budget", "converge", "best_responses"])
     ap.add_argument("--iterations", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--replot", action="store_true", help="converge, best_responses: redraw from the saved JSON")
     add_out(ap, "deda_fp")
     args = ap.parse_args()
     global OUT
@@ -246,6 +488,16 @@ def main() -> None:
         study_lq(args.iterations or 20, args.seed)
     elif args.part == "four_rooms":
         study_four_rooms(args.iterations or 8, args.seed)
+    elif args.part == "budget":
+        study_budget(args.iterations or 20, args.seed)
+    elif args.part == "converge" and args.replot:
+        plot_converge(json.loads((OUT / "converge.json").read_text()))
+    elif args.part == "converge":
+        study_converge(args.iterations or 20, args.seed)
+    elif args.part == "best_responses" and args.replot:
+        plot_best_responses(json.loads((OUT / "best_responses.json").read_text()))
+    elif args.part == "best_responses":
+        study_best_responses(args.seed)
     else:
         study_timing(args.n, args.repeats)
 
