@@ -9,6 +9,7 @@ from mfglearn.core.metrics import evaluate
 from mfglearn.core.value import freeze
 from mfglearn.deep.discrete import ActionNetwork, StateFeatures, dqn_best_response, greedy_of, returns_of, tabulate
 from mfglearn.deep.finite_solvers import DeepAverageNetworkFP, DeepMirrorDescent, evaluate_frozen
+from mfglearn.deep.train import seeded
 from mfglearn.errors import ValidationError
 from mfglearn.population.approximate import approximate_exploitability
 
@@ -48,10 +49,14 @@ def test_rescale_keeps_outputs_and_dqn_finds_the_best_response(grid):
     assert float(net.scale) == 100.0
     mdp = freeze(grid, mean_field_flow(grid, grid.uniform_policy()))
     f = StateFeatures(grid)
-    q = ActionNetwork(f.dim, grid.A, (64,))
-    dqn_best_response(mdp, grid.mu0, f, q, 600, torch.Generator().manual_seed(0), n_agents=128)
-    gap = evaluate_frozen(grid, mdp, greedy_of(tabulate(q, f), None))
-    assert gap < 0.05 * evaluate_frozen(grid, mdp, grid.uniform_policy())  # within 5% of the exact best response
+    uniform_gap = evaluate_frozen(grid, mdp, grid.uniform_policy())
+    for seed in (0, 1, 2):  # measured gaps 0.07, 0.07, 0.10 of 22.4 (at optimizer_lr=1e-3: 2.0, 0.05, 3.8)
+        with seeded(seed, "cpu"):  # the network's initialisation must not depend on the tests run before
+            q = ActionNetwork(f.dim, grid.A, (64,))
+        gen = torch.Generator().manual_seed(seed)
+        dqn_best_response(mdp, grid.mu0, f, q, 600, gen, n_agents=128, optimizer_lr=3e-3)
+        gap = evaluate_frozen(grid, mdp, greedy_of(tabulate(q, f), None))
+        assert gap < 0.02 * uniform_gap  # within 2% of the exact best response's gain
 
 
 @pytest.mark.parametrize(

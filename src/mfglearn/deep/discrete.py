@@ -227,6 +227,12 @@ def dqn_best_response(
     need about ``H`` refreshes to propagate from the end). A fraction ``explore_starts`` of the
     episodes starts at a uniformly random time in a uniformly random state: a best response must
     know the value of states the population never visits.
+
+    Its accuracy depends on the budget and the step size. On an 8-step, 14-cell crowd grid against the
+    uniform policy's mean field (the exact gain is 22.4), 600 steps left a gap of 0.05-3.8 over six
+    seeds at ``optimizer_lr=1e-3`` and 0.00-0.11 at ``3e-3`` (``tests/deep/test_discrete.py``). On
+    60-step games (``maze``) 1500 steps find a small part of the gain
+    (``benchmarks/study_deep_discrete.py``): the estimate it feeds is a lower bound.
     """
     H, legal = mdp.reward.shape[0], mdp.legal
     dev = mu0.device

@@ -265,7 +265,7 @@ class DeepFictitiousPlay(Algorithm):
         br_method: ``"ppo"`` (default: on ``lq`` it gave 7x lower exploitability than SAC after 8
             iterations of fictitious play; why: :func:`~mfglearn.deep.best_response.sac_best_response`),
             ``"sac"``, or ``"pathwise"`` (gradients through the game's differentiable dynamics: on ``lq``,
-            error 0.027 after 240 iterations in 3.4 s, against PPO's 0.126 in 26 s).
+            error 0.027 after 240 iterations in 5.3 s, against PPO's 0.126 in 43 s).
         br_iterations: iterations of it per best response, warm-started from the previous one;
             the first, from scratch, gets ``first_br_iterations`` (default ``3 * br_iterations``:
             fictitious play never forgets a poor early best response).
