@@ -212,7 +212,11 @@ STUDIES = {
     "gmf_q": ("GMF-Q: the failure of naive Q-learning, the smoothing bias", "python benchmarks/study_gmf_q.py"),
     "finite_n": ("Finite-N exploitability of mean-field equilibria", "python benchmarks/study_finite_n.py"),
     "mfc": ("Mean-field control: MFC-K-Q against the exact optimum", "python benchmarks/study_mfc.py"),
-    "deda_fp": ("DEDA-FP on LQ and the four rooms", "python benchmarks/study_deda_fp.py lq|four_rooms|timing"),
+    "deda_fp": (
+        "DEDA-FP on LQ and the four rooms: exact reference, error budget, convergence",
+        "python benchmarks/study_deda_fp.py lq|four_rooms|timing|budget|best_responses|converge",
+    ),
+    "deep_discrete": ("Deep RL on finite games against the exact solvers", "python benchmarks/study_deep_discrete.py"),
     "braess": ("Braess's paradox: equilibrium, social optimum, price of anarchy", "python benchmarks/study_braess.py"),
     "populations": ("Predator-prey: curves and finite-N deviations", "python benchmarks/study_populations.py"),
     "benchmfg": ("Bench-MFG's protocol on its nine environments", "python benchmarks/study_benchmfg.py"),
