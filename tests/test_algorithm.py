@@ -59,6 +59,11 @@ TINY = {
         {"map": ("#####", "#   #", "#   #", "#####"), "horizon": 3},
         {"br_steps": 3, "br_agents": 8, "memory_per_iteration": 16, "avg_steps": 2, "hidden": (8,)},
     ),
+    ("mf_ppo", "finite_horizon"): (
+        "crowd_grid",
+        {"map": ("#####", "#   #", "#   #", "#####"), "horizon": 3},
+        {"n_agents": 16, "epochs": 1, "batch_size": 16, "hidden": (8,)},
+    ),
     ("fixed_point", "static"): ("meeting", {}, {"tol": 1e-6}),
     ("benchmfg_omd", "discounted"): ("benchmfg/lasry_lions_chain", {}, {"learning_rate": 0.05}),
     ("benchmfg_policy_iteration", "discounted"): ("benchmfg/sis_epidemic", {}, {"variant": "smooth"}),
@@ -201,7 +206,7 @@ def test_registry_is_complete_at_import_and_declares_game_kinds():
 
     code = "import mfglearn.registry as r; print(len(r.ALGORITHMS))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 24
+    assert int(out) == len(ALGORITHMS) == len(mfglearn.list_solvers()) == 25
     for info in (i for n in mfglearn.list_solvers() for i in mfglearn.algorithm_info(n)):
         assert info["game_kinds"] and info["iteration"] and info["description"], info
 

@@ -13,7 +13,7 @@ import inspect
 from mfglearn.algorithm import Algorithm, game_kind
 from mfglearn.control.algorithms import MFCDP, MFCKQ, MFCOpenLoop, MFCQLearning
 from mfglearn.deep.fictitious_play import DEDAFP, DeepFPAverage, DeepFPSampled
-from mfglearn.deep.finite_solvers import DeepAverageNetworkFP, DeepMirrorDescent
+from mfglearn.deep.finite_solvers import MFPPO, DeepAverageNetworkFP, DeepMirrorDescent
 from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games.registry import GAMES, get_game_spec, list_games, make, register_game
 from mfglearn.learning.mf_trpo_sampled import SampledMFTRPO
@@ -67,6 +67,7 @@ for _cls in (
     DeepFPAverage,
     DeepMirrorDescent,
     DeepAverageNetworkFP,
+    MFPPO,
     MeetingFixedPoint,
     BenchMFGMirrorDescent,
     BenchMFGPolicyIteration,

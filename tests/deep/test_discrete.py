@@ -8,7 +8,7 @@ from mfglearn.core.flow import mean_field_flow
 from mfglearn.core.metrics import evaluate
 from mfglearn.core.value import freeze
 from mfglearn.deep.discrete import ActionNetwork, StateFeatures, dqn_best_response, greedy_of, returns_of, tabulate
-from mfglearn.deep.finite_solvers import DeepAverageNetworkFP, DeepMirrorDescent, evaluate_frozen
+from mfglearn.deep.finite_solvers import MFPPO, DeepAverageNetworkFP, DeepMirrorDescent, evaluate_frozen
 from mfglearn.deep.train import seeded
 from mfglearn.errors import ValidationError
 from mfglearn.population.approximate import approximate_exploitability
@@ -67,6 +67,7 @@ def test_rescale_keeps_outputs_and_dqn_finds_the_best_response(grid):
             DeepAverageNetworkFP,
             dict(br_steps=200, br_agents=128, avg_steps=100, memory_per_iteration=1024, hidden=(64,)),
         ),
+        (MFPPO, dict(n_agents=512, hidden=(64,))),
     ],
 )
 def test_deep_solvers_lower_the_exact_exploitability_from_the_uniform_policy(grid, cls, kw):

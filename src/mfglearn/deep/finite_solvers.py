@@ -91,10 +91,11 @@ class DeepFiniteSolver(Algorithm):
         self._policy: torch.Tensor | None = None  # tabulated, in the game's dtype; None: recompute
         self._ev = None
 
-    def _network(self, offset: int, zero_output: bool = False) -> ActionNetwork:
-        """A new network seeded by ``seed + offset``; ``zero_output``: all outputs 0 (the uniform policy)."""
+    def _network(self, offset: int, zero_output: bool = False, outputs: int | None = None) -> ActionNetwork:
+        """A new network seeded by ``seed + offset`` with ``outputs`` outputs (default: one per action);
+        ``zero_output``: all outputs 0 (the uniform policy)."""
         with seeded(self.seed + offset, self.device):
-            net = ActionNetwork(self.features.dim, self.game.A, self.hidden).to(self.device)
+            net = ActionNetwork(self.features.dim, outputs or self.game.A, self.hidden).to(self.device)
         if zero_output:
             with torch.no_grad():
                 net.net[-1].weight.zero_()
@@ -355,6 +356,106 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         self.memory = d["memory"].to(self.device)
 
 
+class MFPPO(DeepFiniteSolver):
+    """Mean-field PPO (Algumaei et al. 2023): PPO steps of a policy network against its own mean field.
+
+    Iteration ``k`` computes the exact mean field of the current policy ``pi_k`` (the network
+    tabulated), simulates ``n_agents`` episodes of ``pi_k`` against it, and takes ``epochs`` passes of
+    PPO's clipped surrogate on advantages ``G_t - V(t, s_t)`` (Monte-Carlo returns, a value network
+    fitted alongside). The clip keeps ``pi_{k+1}`` close to ``pi_k``, so the policy and its mean
+    field move together, as in mirror descent.
+
+    Args:
+        n_agents: episodes simulated per iteration.
+        epochs: passes of minibatch updates over them.
+        clip: PPO's ratio clip.
+        entropy: weight of the policy's entropy bonus.
+        batch_size, optimizer_lr: minibatch and Adam step (policy and value network).
+        hidden, onehot_max, device, seed: see :class:`DeepFiniteSolver`.
+    """
+
+    name = "mf_ppo"
+    description = "mean-field PPO: clipped policy-gradient steps of a network policy against its own mean field"
+    iteration_unit = "one PPO update: episodes against the policy's exact mean field, then clipped surrogate epochs"
+
+    def __init__(
+        self,
+        game,
+        n_agents: int = 1024,
+        epochs: int = 4,
+        clip: float = 0.2,
+        entropy: float = 0.0,
+        batch_size: int = 1024,
+        optimizer_lr: float = 1e-3,
+        hidden=(128, 128),
+        onehot_max: int = 4096,
+        device: str | None = None,
+        seed: int = 0,
+    ):
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
+        self.n_agents = check_int("n_agents", n_agents)
+        self.epochs = check_int("epochs", epochs)
+        self.clip = check_unit_interval("clip", clip)
+        if not float(entropy) >= 0:
+            raise ValidationError(f"entropy must be >= 0, got {entropy!r}")
+        self.entropy = float(entropy)
+        self.logits = self._network(0, zero_output=True)  # the uniform policy first
+        self.value = self._network(1, outputs=1)  # V(t, s), the advantages' baseline
+
+    @property
+    def hyperparameters(self) -> dict:
+        return dict(
+            n_agents=self.n_agents, epochs=self.epochs, clip=self.clip, entropy=self.entropy,
+            batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, hidden=self.hidden,
+            onehot_max=self.onehot_max, seed=self.seed,
+        )  # fmt: skip
+
+    def _nets(self):
+        return {"logits": self.logits, "value": self.value}
+
+    def network_policy(self) -> torch.Tensor:
+        return softmax_of(tabulate(self.logits, self.features), 1.0, self.game.legal)
+
+    def _step(self) -> dict:
+        H, legal = self.game.H, self.game.legal
+        pi_k = self.current_policy()
+        mdp = self._frozen(pi_k)
+        pi32 = pi_k.to(torch.float32)
+        st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), self.n_agents, self.gen)
+        returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)
+        t0 = torch.arange(H, device=self.device).view(H, 1).expand_as(ac).reshape(-1)
+        s0, a0 = st[:-1].reshape(-1), ac.reshape(-1)
+        inputs = self.features(t0, s0)
+        self.value.calibrate(returns)
+        old_logp = torch.log(pi32[t0, s0, a0].clamp_min(1e-30))
+        with torch.no_grad():
+            adv = returns - self.value(inputs)[:, 0]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        n = returns.shape[0]
+        # fresh optimisers each iteration (as the other deep solvers): checkpoints hold weights only
+        opt = torch.optim.Adam(self.logits.parameters(), lr=self.optimizer_lr)
+        vopt = torch.optim.Adam(self.value.parameters(), lr=self.optimizer_lr)
+        for _ in range(self.epochs):
+            perm = torch.randperm(n, generator=self.gen, device=self.device)
+            for i in range(0, n, self.batch_size):
+                idx = perm[i : i + self.batch_size]
+                logp_all = torch.log_softmax(masked(self.logits(inputs[idx]), legal, s0[idx]), -1)
+                ratio = (logp_all.gather(1, a0[idx, None])[:, 0] - old_logp[idx]).exp()
+                surrogate = torch.min(ratio * adv[idx], ratio.clamp(1 - self.clip, 1 + self.clip) * adv[idx])
+                ent = -(logp_all.exp() * logp_all.clamp_min(-1e4)).sum(-1)
+                loss = -(surrogate + self.entropy * ent).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                vloss = torch.nn.functional.mse_loss(self.value(inputs[idx])[:, 0], returns[idx])
+                vopt.zero_grad()
+                vloss.backward()
+                vopt.step()
+        if not bool(torch.isfinite(loss)):
+            raise FloatingPointError(f"{self.name}: the PPO loss became {float(loss)}; lower optimizer_lr")
+        return {**self._changed(), "loss": float(loss.detach())}
+
+
 def evaluate_frozen(game, mdp, pi: torch.Tensor) -> float:
     """``V*(mu) - J_mu(pi)`` of a policy ``pi`` ``(H, S, A)`` against the frozen ``mdp`` (exact, backward induction)."""
     from mfglearn.core.value import evaluate_and_best_respond, policy_return
@@ -363,4 +464,4 @@ def evaluate_frozen(game, mdp, pi: torch.Tensor) -> float:
     return float(policy_return(mdp, Vb) - policy_return(mdp, V))
 
 
-__all__ = ["DeepAverageNetworkFP", "DeepFiniteSolver", "DeepMirrorDescent", "evaluate_frozen"]
+__all__ = ["MFPPO", "DeepAverageNetworkFP", "DeepFiniteSolver", "DeepMirrorDescent", "evaluate_frozen"]
