@@ -39,8 +39,16 @@ RUNS = {
     ),  # fmt: skip
     "fictitious_play": ("fictitious_play", {}),
     "deep_average_network_fp": ("deep_average_network_fp", {"br_steps": 1000}),
+    "mf_ppo": ("mf_ppo", {}),
 }
-STYLE = {"mirror_descent": "k--", "deep_mirror_descent": "o-", "fictitious_play": "k:", "deep_average_network_fp": "s-"}
+DEEP = ("deep_mirror_descent", "deep_average_network_fp", "mf_ppo")  # network policies
+STYLE = {
+    "mirror_descent": "k--",
+    "deep_mirror_descent": "o-",
+    "fictitious_play": "k:",
+    "deep_average_network_fp": "s-",
+    "mf_ppo": "^-",
+}
 
 
 def main() -> None:
@@ -49,6 +57,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--replot", action="store_true", help="redraw the figure from deep_discrete.json")
+    ap.add_argument("--runs", nargs="*", default=None, help=f"run only these of {list(RUNS)}, keeping the others "
+                    "from the existing deep_discrete.json")  # fmt: skip
     add_out(ap, "deep_discrete")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -57,13 +67,19 @@ def main() -> None:
     if args.replot:
         return plot(json.loads((out_dir / "deep_discrete.json").read_text()), out_dir)
     out: dict = {"iterations": args.iterations, "threads": args.threads, "runs": {k: v[1] for k, v in RUNS.items()}}
+    todo = RUNS if args.runs is None else {k: RUNS[k] for k in args.runs}
+    if args.runs is not None:  # the other runs come from the committed results
+        old = json.loads((out_dir / "deep_discrete.json").read_text())
+        if old["iterations"] != args.iterations:
+            raise SystemExit(f"--runs needs --iterations {old['iterations']}, as in the existing results")
+        out.update({gid: old[gid] for gid in GAMES})
     for gid, params in GAMES.items():
         game = mfglearn.make(gid, **params)
         uniform = mfglearn.exploitability(game, game.uniform_policy())
-        res = {"uniform_exploitability": uniform}
-        for label, (solver, hp) in RUNS.items():
+        res = out.get(gid, {"uniform_exploitability": uniform})
+        for label, (solver, hp) in todo.items():
             t0 = time.perf_counter()
-            extra = {"seed": args.seed} if solver.startswith("deep") else {}
+            extra = {"seed": args.seed} if solver in DEEP else {}
             r = mfglearn.solve(game, solver, args.iterations, **hp, **extra)
             ex = r.history["exploitability"]
             res[label] = {
@@ -73,7 +89,7 @@ def main() -> None:
             }
             print(f"{gid:10s} {label:24s} exploitability {uniform:.1f} -> {ex[-1]:.2f} in {args.iterations} its, "
                   f"{r.history['seconds'][-1]:.1f}s")  # fmt: skip
-            if solver.startswith("deep"):
+            if solver in DEEP:
                 t1 = time.perf_counter()
                 approx = mfglearn.approximate_exploitability(
                     game, r.policy, br_steps=1500, eval_episodes=10_000, seed=args.seed + 1, exact_mean_field=True
