@@ -3,9 +3,9 @@
 On ``four_rooms`` and ``maze`` the deep solvers' network policies are tabulated on every ``(t, s)``
 and their exact exploitability computed with the core primitives, next to the exact solver they
 approximate: ``deep_mirror_descent`` and ``mf_ppo`` against ``mirror_descent`` (same learning
-rate for the first) and ``deep_average_network_fp`` against ``fictitious_play``. At the end, the approximate exploitability
-(a fresh DQN best response, fresh episodes, 95% interval) of each final deep policy is checked
-against its exact value.
+rate for the first) and ``deep_average_network_fp`` against ``fictitious_play``. At the end, the
+approximate exploitability (a fresh DQN best response, fresh episodes, 95% interval) of each final
+deep policy is checked against its exact value.
 
 Produces, under --out (committed: benchmarks/results/deep_discrete/):
 
