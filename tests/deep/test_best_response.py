@@ -40,6 +40,8 @@ def test_pathwise_best_response_is_close_to_riccati():
     br = pathwise_best_response(lq.as_continuous(), flow, iterations=200, n_agents=1024, lr=1e-2, seed=0)
     err = best_response_error(lq, lambda t, x: br.policy.mean_action(t, x), sol.mean_path, 20_000, seed=1)
     assert 0 <= err["error"] + 3 * err["se"] and err["error"] < 0.08
+    with pytest.raises(ValidationError, match="lr"):
+        pathwise_best_response(lq.as_continuous(), flow, iterations=1, lr=float("nan"))
     back = best_response_from_state(lq.as_continuous(), best_response_state(br), "cpu")
     assert back.critic is None and back.method == "pathwise"
     x = torch.rand(4, 1)

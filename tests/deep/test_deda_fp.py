@@ -156,6 +156,8 @@ def test_weighted_mixture_and_damped_averages(tmp_path):
     assert mix.act(torch.zeros(8), torch.zeros(8, 1))[:, 0].tolist() == [1, 1, 1, 1, 2, 2, 3, 3]
     with pytest.raises(ValidationError, match="one weight per policy"):
         MixturePolicy([Const(1)], weights=[0.5, 0.5])
+    with pytest.raises(ValidationError, match="finite, >= 0 and not all 0"):
+        MixturePolicy([Const(1), Const(2)], weights=[-1.0, 2.0])
     game = mfglearn.make("lq", horizon=3)
     kw = {**TINY, "damping": 0.5}
     full = deep_fictitious_play(game, "deep_fp_sampled", iterations=3, **kw)

@@ -60,6 +60,8 @@ def test_best_response_error_is_zero_for_riccati_and_positive_for_a_worse_policy
     K, k, _, _ = lq.best_response(m)
     exact = best_response_error(lq, Affine(K, k), m, 20_000, seed=0)
     assert abs(exact["error"]) < 1e-4  # float32 states only: round-off
+    with pytest.raises(ValidationError, match="mean_path must be"):
+        best_response_error(lq, Affine(K, k), m[:2], 100)
     worse = best_response_error(lq, Affine(K + 0.3, k), m, 20_000, seed=0)
     assert worse["error"] > 0.05 and worse["error"] > 10 * worse["se"]  # paired: tight standard error
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from mfglearn._common.checks import check_positive
 from mfglearn.deep.cloning import GaussianPolicy
 from mfglearn.deep.train import mlp, seeded
 from mfglearn.errors import ValidationError
@@ -217,6 +218,7 @@ def pathwise_best_response(
         device, seed: torch device and random seed.
     """
     T = _check_flow(game, mean_fields)
+    lr = check_positive("lr", lr)
     gen = torch.Generator(device=device).manual_seed(int(seed))
     if warm is not None:
         policy = warm.policy

@@ -76,6 +76,8 @@ def best_response_error(lq, policy, mean_path: torch.Tensor, n_agents: int = 50_
     standard error ``se`` and the exact ``best_response_value``.
     """
     m = torch.as_tensor(mean_path, dtype=F64)
+    if m.shape != (lq.T + 1, lq.d):
+        raise ValidationError(f"mean_path must be ({lq.T + 1}, {lq.d}), got {tuple(m.shape)}")
     K, k, P, (p, q) = best_response(lq, m)
     exact = lq.returns_against(lambda t, x: -x @ K[int(t[0])].T + k[int(t[0])], m, n_agents, seed, F64)
     learned = lq.returns_against(policy, m, n_agents, seed)

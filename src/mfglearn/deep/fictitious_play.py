@@ -64,7 +64,11 @@ class MixturePolicy(torch.nn.Module):
         self.policies = torch.nn.ModuleList(policies)
         if weights is not None and len(weights) != len(policies):
             raise ValidationError(f"a mixture needs one weight per policy, got {len(weights)} for {len(policies)}")
-        self.weights = None if weights is None else [float(w) for w in weights]
+        if weights is not None:
+            w = [float(x) for x in weights]
+            if not all(math.isfinite(x) and x >= 0 for x in w) or sum(w) <= 0:
+                raise ValidationError(f"mixture weights must be finite, >= 0 and not all 0, got {weights!r}")
+        self.weights = None if weights is None else w
 
     def _split(self, n: int, device) -> torch.Tensor:
         if self.weights is None:
