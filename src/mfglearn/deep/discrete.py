@@ -191,12 +191,19 @@ def rollout(
     return torch.stack(states), torch.stack(actions), torch.stack(rewards)
 
 
+def flat_steps(states: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The steps of :func:`rollout`'s episodes as flat ``(H N,)`` times, states and actions (time-major)."""
+    H = actions.shape[0]
+    times = torch.arange(H, device=actions.device).view(H, 1).expand_as(actions)
+    return times.reshape(-1), states[:-1].reshape(-1), actions.reshape(-1)
+
+
 def returns_of(mdp: FrozenMDP, mu0: torch.Tensor, pi: torch.Tensor, n_agents: int, generator) -> tuple[float, float]:
     """Mean return and its standard error of the tabular policy ``pi`` ``(H, S, A)`` on fresh episodes."""
-    pi32 = pi.to(torch.float64)
+    pi64 = pi.to(torch.float64)
 
     def act(t, s):
-        return categorical(pi32[t, s], generator)
+        return categorical(pi64[t, s], generator)
 
     _, _, r = rollout(mdp, mu0, act, n_agents, generator)
     ret = r.to(torch.float64).sum(0)
@@ -258,8 +265,8 @@ def dqn_best_response(
             q.calibrate(rw.flip(0).cumsum(0))  # returns to go
             target.load_state_dict(q.state_dict())
             valid = (times >= start.view(1, -1)).reshape(-1)
-            rows = (times.expand_as(ac), st[:-1], ac, st[1:], rw)
-            buf.append(tuple(z.reshape(-1)[valid] for z in rows))
+            rows = (*flat_steps(st, ac), st[1:].reshape(-1), rw.reshape(-1))
+            buf.append(tuple(z[valid] for z in rows))
             while len(buf) > 1 and (len(buf) - 1) * n_agents >= buffer_episodes:
                 buf.pop(0)
             t0, s0, a0, s1, r0 = (torch.cat(z) for z in zip(*buf, strict=True))
@@ -289,6 +296,7 @@ __all__ = [
     "ActionNetwork",
     "StateFeatures",
     "dqn_best_response",
+    "flat_steps",
     "greedy_of",
     "masked",
     "returns_of",

@@ -36,6 +36,7 @@ from mfglearn.deep.discrete import (
     ActionNetwork,
     StateFeatures,
     dqn_best_response,
+    flat_steps,
     greedy_of,
     masked,
     rollout,
@@ -126,6 +127,20 @@ class DeepFiniteSolver(Algorithm):
 
     def _frozen(self, pi: torch.Tensor):
         return freeze(self.game, mean_field_flow(self.game, pi))
+
+    def _on_policy_episodes(self, n_agents: int):
+        """``n_agents`` episodes of the current policy ``pi_k`` against its exact mean field, flattened.
+
+        Returns ``pi_k`` (float32), the steps' times, states and actions ``(H N,)``, the returns from each
+        step on ``(H N,)`` (Monte-Carlo samples of ``Q^{pi_k}``) and the steps' features.
+        """
+        pi_k = self.current_policy()
+        pi32 = pi_k.to(torch.float32)
+        mdp = self._frozen(pi_k)
+        st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), n_agents, self.gen)
+        t0, s0, a0 = flat_steps(st, ac)
+        returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)
+        return pi32, t0, s0, a0, returns, self.features(t0, s0)
 
     def _changed(self) -> dict:
         self._policy, self._ev = None, None
@@ -223,15 +238,7 @@ class DeepMirrorDescent(DeepFiniteSolver):
         return softmax_of(tabulate(self.y, self.features), 1.0, self.game.legal)
 
     def _step(self) -> dict:
-        H = self.game.H
-        pi_k = self.current_policy()
-        mdp = self._frozen(pi_k)
-        pi32 = pi_k.to(torch.float32)
-        st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), self.n_agents, self.gen)
-        returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)  # G_t: the return from (t, s_t, a_t) on
-        t0 = torch.arange(H, device=self.device).view(H, 1).expand_as(ac).reshape(-1)
-        s0, a0 = st[:-1].reshape(-1), ac.reshape(-1)
-        inputs = self.features(t0, s0)
+        _, _, _, a0, returns, inputs = self._on_policy_episodes(self.n_agents)
         with torch.no_grad():
             y = self.y(inputs).gather(1, a0[:, None])[:, 0] + self.learning_rate * returns
         self.y.rescale(y)
@@ -313,8 +320,7 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         H = self.game.H
         n_ep = max(1, math.ceil(self.memory_per_iteration / H))
         st, ac, _ = rollout(mdp, self.mu0, act, n_ep, self.gen)
-        rows = torch.stack([torch.arange(H, device=self.device).view(H, 1).expand_as(ac), st[:-1], ac], -1)
-        rows = rows.reshape(-1, 3)
+        rows = torch.stack(flat_steps(st, ac), -1)
         return rows[torch.randperm(rows.shape[0], generator=self.gen, device=self.device)[: self.memory_per_iteration]]
 
     def _step(self) -> dict:
@@ -417,15 +423,8 @@ class MFPPO(DeepFiniteSolver):
         return softmax_of(tabulate(self.logits, self.features), 1.0, self.game.legal)
 
     def _step(self) -> dict:
-        H, legal = self.game.H, self.game.legal
-        pi_k = self.current_policy()
-        mdp = self._frozen(pi_k)
-        pi32 = pi_k.to(torch.float32)
-        st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), self.n_agents, self.gen)
-        returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)
-        t0 = torch.arange(H, device=self.device).view(H, 1).expand_as(ac).reshape(-1)
-        s0, a0 = st[:-1].reshape(-1), ac.reshape(-1)
-        inputs = self.features(t0, s0)
+        legal = self.game.legal
+        pi32, t0, s0, a0, returns, inputs = self._on_policy_episodes(self.n_agents)
         self.value.calibrate(returns)
         old_logp = torch.log(pi32[t0, s0, a0].clamp_min(1e-30))
         with torch.no_grad():
