@@ -31,7 +31,7 @@ from mfglearn._common.sampling import categorical
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.flow import mean_field_flow
 from mfglearn.core.metrics import evaluate
-from mfglearn.core.value import freeze
+from mfglearn.core.value import evaluate_and_best_respond, freeze, policy_return
 from mfglearn.deep.discrete import (
     ActionNetwork,
     StateFeatures,
@@ -457,8 +457,6 @@ class MFPPO(DeepFiniteSolver):
 
 def evaluate_frozen(game, mdp, pi: torch.Tensor) -> float:
     """``V*(mu) - J_mu(pi)`` of a policy ``pi`` ``(H, S, A)`` against the frozen ``mdp`` (exact, backward induction)."""
-    from mfglearn.core.value import evaluate_and_best_respond, policy_return
-
     V, _, Vb, _, _ = evaluate_and_best_respond(mdp, to_game_policy(game, pi), lazy_best_policy=True)
     return float(policy_return(mdp, Vb) - policy_return(mdp, V))
 
