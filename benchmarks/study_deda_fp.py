@@ -10,7 +10,9 @@ Produces, under --out (committed: benchmarks/results/deda_fp/):
   policy side by side at several times; ``four_rooms_<method>/``: the saved results;
 * ``timing.json``: the seed's table: seconds to generate 5,000 population trajectories
   (samples of ``mu_t`` for every ``t``, and the densities at them that local rewards need)
-  with DEDA-FP's flow vs simulating the population of Algo1 / Algo2, mean +- std over repeats;
+  with DEDA-FP's flow (its default Gaussian mixture; a neural spline flow and a RealNVP fitted to the same
+  samples) vs simulating the population of Algo1 / Algo2, mean +- std over repeats, and each model's
+  held-out likelihood;
 * ``error_budget.png`` / ``error_budget.json``: the seed's DEDA-FP on ``lq`` with its error
   budget measured at every iteration (best-response, cloning and flow errors), the exact
   fictitious-play reference (:mod:`mfglearn.exact.lq_fictitious_play`) and the theorem's bound;
@@ -50,7 +52,8 @@ from mfglearn.deep.fictitious_play import (
     deep_fictitious_play,
     simulate_population,
 )
-from mfglearn.deep.flows import TimeFlow
+from mfglearn.deep.flows import DENSITY_KINDS, time_density
+from mfglearn.deep.train import seeded
 from mfglearn.exact.lq_fictitious_play import lq_fictitious_play
 from mfglearn.model.continuous import MeanField
 from mfglearn.viz._mpl import pyplot, save
@@ -143,6 +146,14 @@ def study_lq(iterations: int, seed: int) -> None:
     save(fig, OUT / "lq_policy.png")
 
 
+def plot_four_rooms() -> None:
+    """The density snapshots of the saved four-rooms results (``four_rooms --replot``)."""
+    game = mfglearn.make("four_rooms_exploration")
+    for method in METHODS:
+        name = "four_rooms_snapshots.png" if method == "deda_fp" else f"four_rooms_snapshots_{method}.png"
+        plot_density_snapshots(game, DeepFPResult.load(OUT / f"four_rooms_{method}"), OUT / name, n_agents=5000)
+
+
 def study_four_rooms(iterations: int, seed: int) -> None:
     game = mfglearn.make("four_rooms_exploration")
     summary = {}
@@ -175,19 +186,23 @@ def _time(fn, repeats: int) -> tuple[float, float]:
     return statistics.mean(secs), statistics.stdev(secs)
 
 
+# the seed's table (000, population inference for 5,000 trajectories): DEDA-FP's flow against simulating
+SEED_TABLE = {"DEDA-FP": 1.52, "Algo1": 16.76, "Algo2": 15.14}
+
+
 def study_timing(n: int, repeats: int) -> None:
     game = mfglearn.make("four_rooms_exploration")
     T = game.horizon
     res = {m: DeepFPResult.load(OUT / f"four_rooms_{m}") for m in METHODS}
     flow = res["deda_fp"].flow
-    times = torch.arange(T + 1, dtype=torch.float32).repeat_interleave(n)
+    times = torch.arange(T + 1, dtype=torch.float32)
 
     def from_flow(f, density: bool):
         def run():
-            x = f.sample(times)
+            x = f.sample_grid(times, n)
             if density:
                 with torch.no_grad():
-                    return x, f.density(x, times)
+                    return x, f.log_prob_grid(x, times).exp()
             return x
 
         return run
@@ -202,24 +217,35 @@ def study_timing(n: int, repeats: int) -> None:
 
         return run
 
-    # the same population modelled by a RealNVP flow (affine couplings: one pass to sample)
+    # the same population modelled by each density model, fitted on the same samples with the same budget
     gen = torch.Generator().manual_seed(1)
     train = simulate_population(game, res["deda_fp"].policy, 4096, gen)
     held = simulate_population(game, res["deda_fp"].policy, 4096, gen)
-    nvp = TimeFlow(2, T, kind="realnvp")
     t_train = torch.arange(T + 1, dtype=torch.float32).repeat_interleave(4096)
-    nvp.fit(t_train, train.reshape(-1, 2), steps=1500, seed=0)
+    fresh, nll, fit_seconds = {}, {}, {}
     with torch.no_grad():
-        nll = {
-            name: float(-f.log_prob(held.reshape(-1, 2), t_train).mean())
-            for name, f in (("nsf", flow), ("realnvp", nvp))
-        }
-    print(f"held-out NLL of the average policy's population: NSF {nll['nsf']:.3f}, RealNVP {nll['realnvp']:.3f}")
+        nll["deda_fp_flow"] = float(-flow.log_prob(held.reshape(-1, 2), t_train).mean())
+    for steps in (1500, 3000):  # equal steps; the mixture's steps are cheaper, so also about equal time
+        for kind in DENSITY_KINDS:
+            with seeded(0):
+                f = time_density(2, T, kind=kind)
+            t0 = time.perf_counter()
+            f.fit(t_train, train.reshape(-1, 2), steps=steps, seed=0)
+            fit_seconds[f"{kind}_{steps}"] = time.perf_counter() - t0
+            with torch.no_grad():
+                nll[f"{kind}_{steps}"] = float(-f.log_prob(held.reshape(-1, 2), t_train).mean())
+            fresh.setdefault(kind, f)
+            print(
+                f"  {kind:8s} {steps} steps: fit {fit_seconds[f'{kind}_{steps}']:5.1f} s, "
+                f"held-out NLL {nll[f'{kind}_{steps}']:.4f}"
+            )
+    print(f"  DEDA-FP's own {flow.kind} flow: held-out NLL {nll['deda_fp_flow']:.4f}")
 
     k = len(res["deep_fp_sampled"].policy.policies)
     rows = {
-        "DEDA-FP (flow)": (from_flow(flow, False), from_flow(flow, True)),
-        "DEDA-FP (RealNVP flow)": (from_flow(nvp, False), from_flow(nvp, True)),
+        f"DEDA-FP (its {flow.kind} flow, the default)": (from_flow(flow, False), from_flow(flow, True)),
+        "DEDA-FP (neural spline flow)": (from_flow(fresh["nsf"], False), from_flow(fresh["nsf"], True)),
+        "DEDA-FP (RealNVP flow)": (from_flow(fresh["realnvp"], False), from_flow(fresh["realnvp"], True)),
         f"Algo1 (simulate the mixture of {k} best responses)": (
             simulated(res["deep_fp_sampled"].policy, False),
             simulated(res["deep_fp_sampled"].policy, True),
@@ -232,13 +258,16 @@ def study_timing(n: int, repeats: int) -> None:
     assert isinstance(res["deep_fp_sampled"].policy, MixturePolicy)
     out = {"n_trajectories": n, "horizon": T, "repeats": repeats, "threads": torch.get_num_threads(), "rows": {}}
     out["held_out_nll"] = nll
+    out["fit_seconds"] = fit_seconds
+    out["seed_table_seconds"] = SEED_TABLE
     print(f"{n} population trajectories over T={T} (samples of mu_t; + densities at them), {repeats} repeats")
     for name, (f_s, f_d) in rows.items():
         ms, ss = _time(f_s, repeats)
         md, sd = _time(f_d, repeats)
         out["rows"][name] = {"samples": [ms, ss], "samples_and_density": [md, sd]}
         print(f"  {name:52s} samples {ms:7.3f} +- {ss:.3f} s   samples+density {md:7.3f} +- {sd:.3f} s")
-    for flow_name in ("DEDA-FP (flow)", "DEDA-FP (RealNVP flow)"):
+    names = list(out["rows"])
+    for flow_name in names[:3]:
         base = out["rows"][flow_name]
         print(f"  time relative to {flow_name}:")
         for name, row in out["rows"].items():
@@ -246,6 +275,15 @@ def study_timing(n: int, repeats: int) -> None:
             r_d = row["samples_and_density"][0] / base["samples_and_density"][0]
             row[f"ratio_vs_{flow_name}"] = {"samples": r_s, "samples_and_density": r_d}
             print(f"    {name:52s} x{r_s:.2f} (samples)  x{r_d:.2f} (+density)")
+    ours = out["rows"][names[0]]["samples_and_density"][0]
+    print("  side by side with the seed's table (samples + densities, seconds; speed-up of simulating):")
+    print(f"    {'':10s} {'seed':>8s} {'here':>8s}")
+    for label, name in (("DEDA-FP", names[0]), ("Algo1", names[3]), ("Algo2", names[4])):
+        here = out["rows"][name]["samples_and_density"][0]
+        print(
+            f"    {label:10s} {SEED_TABLE[label]:8.2f} {here:8.3f}   "
+            f"x{SEED_TABLE[label] / SEED_TABLE['DEDA-FP']:.1f} / x{here / ours:.1f}"
+        )
     atomic_write_json(OUT / "timing.json", out)
 
 
@@ -477,7 +515,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--replot", action="store_true", help="converge, best_responses: redraw from the saved JSON")
+    ap.add_argument(
+        "--replot", action="store_true", help="four_rooms, converge, best_responses: redraw from the saved results"
+    )
     add_out(ap, "deda_fp")
     args = ap.parse_args()
     global OUT
@@ -486,6 +526,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     if args.part == "lq":
         study_lq(args.iterations or 20, args.seed)
+    elif args.part == "four_rooms" and args.replot:
+        plot_four_rooms()
     elif args.part == "four_rooms":
         study_four_rooms(args.iterations or 8, args.seed)
     elif args.part == "budget":

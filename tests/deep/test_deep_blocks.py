@@ -76,3 +76,13 @@ def test_time_onehot_policy_separates_time_steps_and_round_trips():
     back = policy_from_state(policy_state(p), "cpu")
     t, x = torch.arange(5.0), torch.zeros(5, 1)
     torch.testing.assert_close(back.mean_action(t, x), p.mean_action(t, x))
+
+
+def test_flow_grid_forms_are_its_flat_calls():
+    flow = TimeFlow(2, T, kind="realnvp", transforms=2, hidden=(8, 8))
+    times = torch.tensor([0.0, 4.0, 10.0])
+    grid = flow.sample_grid(times, 5, torch.Generator().manual_seed(0))
+    flat = flow.sample(times.repeat_interleave(5), generator=torch.Generator().manual_seed(0))
+    assert grid.shape == (3, 5, 2) and torch.equal(grid.reshape(15, 2), flat)
+    with torch.no_grad():
+        assert torch.equal(flow.log_prob_grid(grid, times).reshape(-1), flow.log_prob(flat, times.repeat_interleave(5)))

@@ -1,5 +1,8 @@
 """Time-conditioned normalizing flow ``mu_t(x)``: densities and samples of a mean-field flow.
 
+(:func:`time_density` builds either this or the default Gaussian mixture of
+:mod:`mfglearn.deep.mixture`, which answers population queries faster.)
+
 DEDA-FP represents the average mean field by a conditional flow ``f_phi(., t)`` fitted by
 maximum likelihood on ``(t, x)`` samples of the population:
 ``-E[log p_0(f^{-1}(x, t)) + log |det d f^{-1} / dx|]``. Inputs are standardised (state by
@@ -11,11 +14,11 @@ from __future__ import annotations
 
 import torch
 
-from mfglearn.deep.train import fit_nll, standardise_
+from mfglearn.deep.train import TimeDensity
 from mfglearn.errors import ValidationError, missing_extra
 
 
-class TimeFlow(torch.nn.Module):
+class TimeFlow(TimeDensity):
     """Conditional density ``mu_t(x)`` for ``x in R^d`` and ``t in [0, horizon]``.
 
     Args:
@@ -55,10 +58,6 @@ class TimeFlow(torch.nn.Module):
         z = (x - self.x_mean) / self.x_std
         return self.flow(self._context(t)).log_prob(z) - torch.log(self.x_std).sum()
 
-    def density(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """``mu_t(x)``: ``(N,)``."""
-        return self.log_prob(x, t).exp()
-
     @torch.no_grad()
     def sample(
         self, t: float | torch.Tensor, n: int | None = None, generator: torch.Generator | None = None
@@ -78,28 +77,22 @@ class TimeFlow(torch.nn.Module):
             z = dist.transform.inv(eps)
         return z * self.x_std + self.x_mean
 
-    def fit(
-        self,
-        t: torch.Tensor,
-        x: torch.Tensor,
-        steps: int = 2000,
-        batch_size: int = 512,
-        lr: float = 3e-3,
-        seed: int = 0,
-    ) -> list[float]:
-        """Maximum likelihood on samples ``(t_i, x_i)``; returns the loss (mean NLL) per step."""
-        x = torch.as_tensor(x, dtype=self.x_mean.dtype, device=self.x_mean.device).reshape(-1, self.dim)
-        t = torch.as_tensor(t, dtype=self.x_mean.dtype, device=self.x_mean.device).reshape(-1)
-        if x.shape[0] != t.shape[0]:
-            raise ValidationError(f"t and x need one entry per sample, got {t.shape[0]} and {x.shape[0]}")
-        standardise_(self.x_mean, self.x_std, x)
-        return fit_nll(
-            self.flow.parameters(),
-            lambda idx: -self.log_prob(x[idx], t[idx]).mean(),
-            x.shape[0],
-            steps,
-            batch_size,
-            lr,
-            seed,
-            x.device,
-        )
+    def _fit_parameters(self):
+        return self.flow.parameters()
+
+
+DENSITY_KINDS = ("gmm", "nsf", "realnvp")
+
+
+def time_density(dim: int, horizon: float, kind: str = "gmm", **kwargs) -> TimeDensity:
+    """The time-conditioned density model of ``kind``: ``"gmm"``
+    (:class:`~mfglearn.deep.mixture.TimeMixture`, the default: fastest population queries) or a
+    :class:`TimeFlow` (``"nsf"``, ``"realnvp"``). ``kwargs`` go to the constructor; a saved
+    ``config`` rebuilds the same model (``time_density(**config)``)."""
+    if kind == "gmm":
+        from mfglearn.deep.mixture import TimeMixture
+
+        return TimeMixture(dim, horizon, **kwargs)
+    if kind not in DENSITY_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(map(repr, DENSITY_KINDS))}, got {kind!r}")
+    return TimeFlow(dim, horizon, kind=kind, **kwargs)

@@ -46,7 +46,9 @@ def plot_density_snapshots(
     flow = result.flow
     if game.state_dim == 2:
         rows = 2 if flow is not None else 1
-        fig, axes = plt.subplots(rows, len(times), figsize=(2.6 * len(times), 2.9 * rows + 0.6), squeeze=False)
+        fig, axes = plt.subplots(
+            rows, len(times), figsize=(2.6 * len(times), 2.9 * rows + 1.0), squeeze=False, layout="constrained"
+        )
         gx, gy = np.meshgrid(centres, centres, indexing="xy")
         pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=dev)
         for j, t in enumerate(times):
@@ -57,15 +59,19 @@ def plot_density_snapshots(
                 with torch.no_grad():
                     dens = flow.density(pts, torch.full((pts.shape[0],), float(t), device=dev)).cpu().numpy()
                 dens = dens.reshape(grid, grid) * (~game.in_wall(pts.cpu()).numpy().reshape(grid, grid))
-                panels.insert(0, ("flow", dens))
+                panels.insert(0, ("density model", dens))
             vmax = max(float(np.quantile(p, 0.995)) for _, p in panels) or 1.0
             for i, (label, img) in enumerate(panels):
                 ax = axes[i, j]
-                ax.imshow(img, origin="lower", extent=(lo, hi, lo, hi), cmap="magma", vmin=0, vmax=vmax)
+                im = ax.imshow(img, origin="lower", extent=(lo, hi, lo, hi), cmap="magma", vmin=0, vmax=vmax)
                 _walls(ax, game)
                 ax.set_xticks([])
                 ax.set_yticks([])
                 ax.set_title(f"{label}, t={t}", fontsize=9)
+            # one scale per time (the crowd spreads: a shared scale would leave late panels black)
+            bar = fig.colorbar(im, ax=axes[:, j], orientation="horizontal", shrink=0.9, aspect=25)
+            bar.set_label("density", fontsize=8)
+            bar.ax.tick_params(labelsize=7)
     else:
         fig, axes = plt.subplots(1, len(times), figsize=(2.8 * len(times), 2.6), squeeze=False)
         for j, t in enumerate(times):
@@ -76,10 +82,11 @@ def plot_density_snapshots(
                 x = torch.tensor(centres, dtype=torch.float32, device=dev).view(-1, 1)
                 with torch.no_grad():
                     d = flow.density(x, torch.full((grid,), float(t), device=dev)).cpu().numpy()
-                ax.plot(centres, d, label="flow")
+                ax.plot(centres, d, label="density model")
             ax.set_title(f"t={t}", fontsize=9)
             ax.set_xlabel("x")
         axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"{result.method} on {game.name}: density over time")
-    fig.tight_layout()
+    if game.state_dim != 2:
+        fig.tight_layout()
     return save(fig, path)
