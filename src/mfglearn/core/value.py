@@ -20,6 +20,7 @@ import torch
 from mfglearn.core.flow import Flow
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import Kernel
+from mfglearn.model.layout import empty, is_action_major, prefers_action_major, to_action_major
 
 
 @dataclass
@@ -50,7 +51,9 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
     H = game.H
     ms = flow.sa if game.mean_field == "state_action" else flow.mu[:H]
     reward = game.rewards_along(ms)
-    if reward.numel() >= _CHAIN_MIN_ELEMENTS and not reward.is_contiguous():
+    if prefers_action_major(flow.kernels[0]) and reward.dim() >= 3:
+        reward = to_action_major(reward)  # the stencil's layout (mfglearn.model.layout)
+    elif reward.numel() >= _CHAIN_MIN_ELEMENTS and not reward.is_contiguous():
         # a state-only reward arrives broadcast over actions (stride 0): every backward step adds it, and
         # adding a stride-0 operand ran ~6x slower than one copy here plus contiguous adds
         reward = reward.contiguous()
@@ -63,7 +66,7 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
 def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
     if legal is None:
         return q
-    return q.masked_fill(~legal, float("-inf"))
+    return q.clone().masked_fill_(~legal, float("-inf"))  # clone keeps an action-major layout; masked_fill does not
 
 
 # Torch's CPU max over a short innermost axis (A = 3..5 actions) runs at a fraction
@@ -132,7 +135,12 @@ def evaluate_and_best_respond(mdp: FrozenMDP, pi: torch.Tensor, *, lazy_best_pol
     # the pair axis first: the returned V, Q, V_best, Q_best are then contiguous (elementwise work on a
     # strided (H, 2, ...)[:, 0] view ran ~6x slower than on contiguous tensors of a batch's size)
     V2 = torch.empty(2, H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
-    Q2 = torch.empty(2, H, *mdp.reward.shape[1:], dtype=mdp.reward.dtype, device=mdp.reward.device)
+    Q2 = empty(
+        (2, H, *mdp.reward.shape[1:]),
+        action_major=is_action_major(mdp.reward),
+        dtype=mdp.reward.dtype,
+        device=mdp.reward.device,
+    )
     V2[:, H] = mdp.terminal
     for t in range(H - 1, -1, -1):
         q = torch.add(mdp.kernels[t].pull(V2[:, t + 1]), mdp.reward[t], out=Q2[:, t])
@@ -163,8 +171,29 @@ def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor
 
 def greedy(Q: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
     """One-hot policy on the first maximising legal action of ``Q`` (``(..., S, A)``)."""
-    idx = action_argmax(_mask(Q, legal)).unsqueeze(-1)
+    q = _mask(Q, legal)
+    if is_action_major(q):
+        return _greedy_planes(q)
+    idx = action_argmax(q).unsqueeze(-1)
     return (torch.arange(Q.shape[-1], device=Q.device) == idx).to(Q.dtype)
+
+
+def _greedy_planes(q: torch.Tensor) -> torch.Tensor:
+    """:func:`greedy` on an action-major ``q``, one action plane at a time, into an action-major policy.
+
+    The maximum comes from the plane-wise chain of :func:`action_max`; the index is the lowest action
+    equal to it (as ``argmax``), found by marking the planes from the last to the first. Torch's argmax over
+    the strided action axis ran ~30x slower than these passes on a million states."""
+    A = q.shape[-1]
+    best = action_max(q) if _use_chain(q) else q.amax(-1)
+    idx = torch.full(best.shape, A - 1, dtype=torch.uint8, device=q.device)
+    hit = torch.empty(best.shape, dtype=torch.bool, device=q.device)
+    for a in range(A - 2, -1, -1):
+        idx.masked_fill_(torch.eq(q[..., a], best, out=hit), a)
+    out = empty(q.shape, action_major=True, dtype=q.dtype, device=q.device)
+    for a in range(A):
+        out[..., a].copy_(torch.eq(idx, a, out=hit))
+    return out
 
 
 def argmax_e(q: torch.Tensor, legal: torch.Tensor | None = None, tol: float = 1e-12) -> torch.Tensor:

@@ -31,6 +31,7 @@ from mfglearn._common.backend import DEFAULT_DTYPE, resolve_device
 from mfglearn._common.checks import check_int, check_positive
 from mfglearn.errors import ShapeError, ValidationError
 from mfglearn.model.kernels import Kernel, as_batch_kernel, as_kernel, stack_kernels
+from mfglearn.model.layout import prefers_action_major, to_action_major
 from mfglearn.model.stationary_options import StationaryOptions
 
 RewardSpec = torch.Tensor | Callable[[int, torch.Tensor], torch.Tensor]
@@ -290,6 +291,8 @@ class FiniteMFG:
             m = self.legal.to(self.dtype)
             pi = m / m.sum(-1, keepdim=True)
         if self.is_finite_horizon:
+            if prefers_action_major(self._static_kernel):  # see mfglearn.model.layout
+                return to_action_major(pi.expand(self.H, self.S, self.A))
             return pi.expand(self.H, self.S, self.A).clone()
         return pi
 

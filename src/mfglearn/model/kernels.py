@@ -479,12 +479,16 @@ class GridKernel(Kernel):
     is a wall or off the map (then the agent stays); afterwards, with probability
     ``noise``, a uniformly random move among the five is applied the same way.
     Push and pull are shifted slices of the grid: memory traffic proportional to
-    ``S``, no gathers or scatters.
+    ``S``, no gathers or scatters. They work one action plane at a time, so games on this
+    kernel store their ``(..., S, A)`` tensors action-major (``action_major``; see
+    :mod:`mfglearn.model.layout`).
 
     Args:
         free: ``(R, C)`` boolean tensor, ``True`` on walkable cells.
         noise: probability of the random move.
     """
+
+    action_major = True
 
     def __init__(self, free: torch.Tensor, noise: float, dtype: torch.dtype = torch.float64):
         free = torch.as_tensor(free, dtype=torch.bool)
@@ -520,8 +524,9 @@ class GridKernel(Kernel):
             for b in range(1, 5):
                 w.addcmul_(self.allowed[b], self._get(gp, b) - g, value=self.p_move)
         wp = torch.nn.functional.pad(w, (1, 1, 1, 1))
-        out = torch.stack([w] + [self._shift_pull(w, a, wp) for a in range(1, 5)], dim=-1)
-        return out.reshape(*batch, self.n_states, 5)
+        # one contiguous S-plane per action, seen as (..., S, 5): the action-major layout of mfglearn.model.layout
+        out = torch.stack([w] + [self._shift_pull(w, a, wp) for a in range(1, 5)], dim=-3)
+        return out.reshape(*batch, 5, self.n_states).transpose(-1, -2)
 
     def _shift_push(self, x: torch.Tensor, a: int, out: torch.Tensor, outp: torch.Tensor) -> None:
         moving = x * self.allowed[a]

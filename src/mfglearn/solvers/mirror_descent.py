@@ -40,7 +40,9 @@ class MirrorDescent(Solver):
     def __init__(self, game, learning_rate: float = 0.03, **kw):
         super().__init__(game, **kw)
         self.learning_rate = check_positive("learning_rate", learning_rate)
-        self.y = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, 0.0)
+        self.y = torch.log(self.policy.clamp_min(1e-300)).masked_fill_(
+            self.policy == 0, 0.0
+        )  # in place: keeps the layout
 
     @property
     def hyperparameters(self) -> dict:

@@ -45,7 +45,7 @@ class PriorDescent(Solver):
             self.n_inner = None if inner_steps is None else check_int("inner_steps", inner_steps)
         except ValidationError:
             raise ValidationError(f"inner_steps must be a positive integer or None, got {inner_steps!r}") from None
-        self.log_prior = torch.log(self.policy.clamp_min(1e-300)).masked_fill(self.policy == 0, float("-inf"))
+        self.log_prior = torch.log(self.policy.clamp_min(1e-300)).masked_fill_(self.policy == 0, float("-inf"))
 
     @property
     def hyperparameters(self) -> dict:
@@ -55,5 +55,5 @@ class PriorDescent(Solver):
         logits = self.log_prior + ev.Q_best / self.eta
         pi = softmax_policy(logits, 1.0, self.game.legal)
         if self.n_inner and (self.iteration + 2) % self.n_inner == 0:
-            self.log_prior = torch.log(pi.clamp_min(1e-300)).masked_fill(pi == 0, float("-inf"))
+            self.log_prior = torch.log(pi.clamp_min(1e-300)).masked_fill_(pi == 0, float("-inf"))
         return pi, None
