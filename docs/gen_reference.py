@@ -217,6 +217,10 @@ STUDIES = {
         "python benchmarks/study_deda_fp.py lq|four_rooms|timing|budget|best_responses|converge",
     ),
     "deep_discrete": ("Deep RL on finite games against the exact solvers", "python benchmarks/study_deep_discrete.py"),
+    "evacuation": (
+        "Deep RL beyond exact tabular reach: a crowd evacuating a million-cell grid",
+        "python benchmarks/study_evacuation.py",
+    ),
     "braess": ("Braess's paradox: equilibrium, social optimum, price of anarchy", "python benchmarks/study_braess.py"),
     "populations": ("Predator-prey: curves and finite-N deviations", "python benchmarks/study_populations.py"),
     "benchmfg": ("Bench-MFG's protocol on its nine environments", "python benchmarks/study_benchmfg.py"),

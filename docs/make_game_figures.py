@@ -5,7 +5,7 @@
 Each figure shows the game's equilibrium as fictitious play computes it from the game's default parameters
 (mirror descent for multi-population and routing games), with the plotting function mfglearn's own runs use;
 the caption next to it gives the solver, the iterations and the exploitability reached from the uniform
-policy's. Games without a tabular equilibrium at their defaults (continuous, static, the 10^6-cell grid, the
+policy's. Games without a tabular equilibrium at their defaults (continuous, static, the 10^6-cell grids, the
 full Sioux Falls demand) have no figure: their pages say so by having none.
 """
 
@@ -20,7 +20,12 @@ from mfglearn.games.registry import get_game_spec
 from mfglearn.viz._mpl import pyplot
 
 OUT = Path(__file__).resolve().parent / "assets" / "games"
-SKIP = {"large_grid", "openspiel/dynamic_routing_sioux_falls", "openspiel/dynamic_routing_sioux_falls_dummy_demand"}
+SKIP = {
+    "large_grid",
+    "evacuation",
+    "openspiel/dynamic_routing_sioux_falls",
+    "openspiel/dynamic_routing_sioux_falls_dummy_demand",
+}
 
 
 def _solve(game):

@@ -27,3 +27,14 @@ def test_deda_fp_with_the_pathwise_best_response_on_cuda():
     kw = dict(n_agents=64, br_iterations=2, bc_steps=5, flow_steps=5, damping=0.5, br_method="pathwise")
     res = deep_fictitious_play(lq, "deda_fp", iterations=2, device="cuda", time_onehot=True, **kw)
     assert next(res.policy.parameters()).is_cuda and res.history["exact_exploitability"][-1] is not None
+
+
+def test_simulated_populations_on_cuda():
+    game = mfglearn.make("evacuation", rows=16, cols=16, horizon=6, window=1, device="cuda")
+    res = mfglearn.solve(game, "mf_ppo", 2, device="cuda", population="simulated", n_population=500, n_agents=64)
+    assert next(res.policy.net.parameters()).is_cuda and len(res.history["population_value"]) == 2
+    est = mfglearn.approximate_exploitability(game, res.policy, n_agents=500, br_steps=2, best_response="ppo")
+    assert est["ci95"][0] <= est["exploitability"] <= est["ci95"][1]
+    s = torch.arange(game.S, device="cuda").repeat(20)
+    nxt = game.kernel_at(0).sample(s, torch.ones_like(s), torch.Generator(device="cuda").manual_seed(0))
+    assert nxt.is_cuda and bool((nxt >= 0).all() and (nxt < game.S).all())

@@ -121,6 +121,7 @@ def test_kernels_agree_with_dense_and_are_adjoint():
 
 SMALL = {
     "large_grid": dict(rows=20, cols=30, horizon=10, wall_density=0.3),
+    "evacuation": dict(rows=20, cols=30, horizon=10),
     # quantised MF-Garnet kernels jump with the mean field (no exact fixed point); its continuous version has one
     "benchmfg/mf_garnet": dict(n_states=12, quantize=False),
     "openspiel/dynamic_routing_sioux_falls": dict(horizon=6),

@@ -16,7 +16,7 @@ import math
 import torch
 
 from mfglearn._common.sampling import categorical
-from mfglearn.core.value import FrozenMDP
+from mfglearn.deep.sampled import environment
 from mfglearn.deep.train import mlp
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -41,6 +41,7 @@ class StateFeatures:
 
     def __init__(self, game: FiniteMFG, onehot_max: int = 4096):
         self.S, self.H = game.S, game.H
+        self.onehot_max = int(onehot_max)
         coords = _coordinates(game)
         if coords is None and game.S > onehot_max:
             raise ValidationError(
@@ -149,6 +150,39 @@ def greedy_of(values: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
     return torch.nn.functional.one_hot(idx, values.shape[-1]).to(values.dtype)
 
 
+class NetworkPolicy:
+    """A network over :class:`StateFeatures` as a policy: the softmax of its outputs over legal actions.
+
+    What the deep solvers return on games too large to tabulate (``population="simulated"``);
+    :meth:`tabulate` gives the ``(H, S, A)`` tensor where it fits.
+
+    Args:
+        net: an :class:`ActionNetwork` (logits).
+        features: its :class:`StateFeatures`.
+        legal: the game's ``(S, A)`` legal-action mask or ``None``.
+    """
+
+    def __init__(self, net: ActionNetwork, features: StateFeatures, legal: torch.Tensor | None):
+        self.net, self.features, self.legal = net, features, legal
+
+    def probs(self, t: int, s: torch.Tensor) -> torch.Tensor:
+        """Action probabilities ``(N, A)`` float32 at time ``t`` in states ``s`` ``(N,)``."""
+        with torch.no_grad():
+            return softmax_of(self.net(self.features(torch.full_like(s, int(t)), s)), 1.0, self.legal, s)
+
+    def log_probs(self, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``(N, A)`` at times ``t`` and states ``s`` (both ``(N,)``), with gradients."""
+        return torch.log_softmax(masked(self.net(self.features(t, s)), self.legal, s), -1)
+
+    def act(self, t: int, s: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Sampled actions ``(N,)``."""
+        return categorical(self.probs(t, s), generator)
+
+    def tabulate(self) -> torch.Tensor:
+        """The policy on every ``(t, s)``: ``(H, S, A)`` float32 (small games only)."""
+        return softmax_of(tabulate(self.net, self.features), 1.0, self.legal)
+
+
 def to_game_policy(game: FiniteMFG, pi: torch.Tensor) -> torch.Tensor:
     """A float32 network policy ``(H, S, A)`` in the game's dtype, renormalised over legal actions."""
     pi = pi.to(device=game.device, dtype=game.dtype)
@@ -158,9 +192,10 @@ def to_game_policy(game: FiniteMFG, pi: torch.Tensor) -> torch.Tensor:
 
 
 def rollout(
-    mdp: FrozenMDP, mu0: torch.Tensor, act, n_agents: int, generator: torch.Generator, start: torch.Tensor | None = None
+    env, mu0: torch.Tensor, act, n_agents: int, generator: torch.Generator, start: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Simulate ``n_agents`` agents against the frozen ``mdp``.
+    """Simulate ``n_agents`` agents against a frozen mean field: a :class:`~mfglearn.core.value.FrozenMDP` or a
+    :class:`~mfglearn.deep.sampled.SampledPopulation` (a simulated population, no ``(H, S, A)`` tensor).
 
     ``act(t, s) -> a`` gives ``(N,)`` actions for ``(N,)`` states at time ``t``; ``mu0`` ``(S,)`` the
     initial distribution. ``start`` ``(N,)``: optional start times; agent ``i`` is put in a uniformly
@@ -168,26 +203,23 @@ def rollout(
     experience. Returns ``states (H+1, N)``, ``actions (H, N)`` and ``rewards (H, N)`` (float32; the
     terminal reward is added to the last step's).
     """
-    H = mdp.reward.shape[0]
+    env = environment(env)
     S = mu0.shape[0]
     s = torch.multinomial(mu0.to(torch.float64), n_agents, replacement=True, generator=generator)
     if start is not None:
         fresh = torch.randint(S, (n_agents,), generator=generator, device=mu0.device)
         s = torch.where(start == 0, fresh, s)
     states, actions, rewards = [s], [], []
-    sparse: dict[int, object] = {}
-    for t in range(H):
+    for t in range(env.H):
         if start is not None and t > 0:
             s = torch.where(start == t, fresh, s)
             states[-1] = s
         a = act(t, s)
-        rewards.append(mdp.reward[t, s, a].to(torch.float32))
-        k = mdp.kernels[t]
-        sp = sparse.setdefault(id(k), k.to_sparse())
-        s = sp.index[s, a, categorical(sp.prob[s, a], generator)]
+        rewards.append(env.reward_of(t, s, a))
+        s = env.step(t, s, a, generator)
         states.append(s)
         actions.append(a)
-    rewards[-1] = rewards[-1] + mdp.terminal[s].to(torch.float32)
+    rewards[-1] = rewards[-1] + env.terminal_of(s)
     return torch.stack(states), torch.stack(actions), torch.stack(rewards)
 
 
@@ -198,12 +230,16 @@ def flat_steps(states: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tenso
     return times.reshape(-1), states[:-1].reshape(-1), actions.reshape(-1)
 
 
-def returns_of(mdp: FrozenMDP, mu0: torch.Tensor, pi: torch.Tensor, n_agents: int, generator) -> tuple[float, float]:
-    """Mean return and its standard error of the tabular policy ``pi`` ``(H, S, A)`` on fresh episodes."""
-    pi64 = pi.to(torch.float64)
+def returns_of(mdp, mu0: torch.Tensor, pi, n_agents: int, generator) -> tuple[float, float]:
+    """Mean return and its standard error of a policy on fresh episodes against ``mdp`` (see :func:`rollout`):
+    a tabular ``pi`` ``(H, S, A)``, or a callable ``act(t, s) -> a`` (e.g. :meth:`NetworkPolicy.act`)."""
+    if callable(pi) and not isinstance(pi, torch.Tensor):
+        act = pi
+    else:
+        pi64 = pi.to(torch.float64)
 
-    def act(t, s):
-        return categorical(pi64[t, s], generator)
+        def act(t, s):
+            return categorical(pi64[t, s], generator)
 
     _, _, r = rollout(mdp, mu0, act, n_agents, generator)
     ret = r.to(torch.float64).sum(0)
@@ -211,7 +247,7 @@ def returns_of(mdp: FrozenMDP, mu0: torch.Tensor, pi: torch.Tensor, n_agents: in
 
 
 def dqn_best_response(
-    mdp: FrozenMDP,
+    mdp,
     mu0: torch.Tensor,
     features: StateFeatures,
     q: ActionNetwork,
@@ -241,7 +277,8 @@ def dqn_best_response(
     60-step games (``maze``) 1500 steps find a small part of the gain
     (``benchmarks/study_deep_discrete.py``): the estimate it feeds is a lower bound.
     """
-    H, legal = mdp.reward.shape[0], mdp.legal
+    env = environment(mdp)
+    H, legal = env.H, env.legal
     dev = mu0.device
     target = ActionNetwork(**q.config).to(dev)
     opt = torch.optim.Adam(q.parameters(), lr=optimizer_lr)
@@ -261,7 +298,7 @@ def dqn_best_response(
             target.load_state_dict(q.state_dict())
             start = torch.zeros(n_agents, dtype=torch.long, device=dev) - 1
             start[:n_explore] = torch.randint(H, (n_explore,), generator=generator, device=dev)
-            st, ac, rw = rollout(mdp, mu0, act, n_agents, generator, start if n_explore else None)
+            st, ac, rw = rollout(env, mu0, act, n_agents, generator, start if n_explore else None)
             q.calibrate(rw.flip(0).cumsum(0))  # returns to go
             target.load_state_dict(q.state_dict())
             valid = (times >= start.view(1, -1)).reshape(-1)
@@ -284,6 +321,88 @@ def dqn_best_response(
     return q
 
 
+def ppo_update(
+    logits: ActionNetwork,
+    value: ActionNetwork,
+    inputs: torch.Tensor,
+    s0: torch.Tensor,
+    a0: torch.Tensor,
+    old_logp: torch.Tensor,
+    returns: torch.Tensor,
+    legal: torch.Tensor | None,
+    generator: torch.Generator,
+    epochs: int = 4,
+    clip: float = 0.2,
+    entropy: float = 0.0,
+    batch_size: int = 1024,
+    optimizer_lr: float = 1e-3,
+) -> float:
+    """PPO's clipped-surrogate epochs on one batch of steps (in place); returns the last minibatch's loss.
+
+    ``inputs`` ``(M, dim)`` are the steps' features, ``s0``/``a0`` ``(M,)`` their states and actions,
+    ``old_logp`` ``(M,)`` the actions' log-probabilities under the policy that took them and ``returns``
+    ``(M,)`` the Monte-Carlo returns from each step; advantages are ``returns - value(inputs)``,
+    standardised, and ``value`` is fitted to the returns alongside. Fresh Adam optimisers each call:
+    checkpoints hold weights only.
+    """
+    value.calibrate(returns)
+    with torch.no_grad():
+        adv = returns - value(inputs)[:, 0]
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    n = returns.shape[0]
+    opt = torch.optim.Adam(logits.parameters(), lr=optimizer_lr)
+    vopt = torch.optim.Adam(value.parameters(), lr=optimizer_lr)
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=generator, device=inputs.device)
+        for i in range(0, n, batch_size):
+            idx = perm[i : i + batch_size]
+            logp_all = torch.log_softmax(masked(logits(inputs[idx]), legal, s0[idx]), -1)
+            ratio = (logp_all.gather(1, a0[idx, None])[:, 0] - old_logp[idx]).exp()
+            surrogate = torch.min(ratio * adv[idx], ratio.clamp(1 - clip, 1 + clip) * adv[idx])
+            ent = -(logp_all.exp() * logp_all.clamp_min(-1e4)).sum(-1)
+            loss = -(surrogate + entropy * ent).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            vloss = torch.nn.functional.mse_loss(value(inputs[idx])[:, 0], returns[idx])
+            vopt.zero_grad()
+            vloss.backward()
+            vopt.step()
+    return float(loss.detach())
+
+
+def ppo_best_response(
+    env,
+    mu0: torch.Tensor,
+    features: StateFeatures,
+    logits: ActionNetwork,
+    value: ActionNetwork,
+    iterations: int,
+    generator: torch.Generator,
+    n_agents: int = 1024,
+    **ppo_kwargs,
+) -> ActionNetwork:
+    """Train ``logits`` (in place) by PPO to a best response against a frozen mean field; returns it.
+
+    ``env``: a :class:`~mfglearn.core.value.FrozenMDP` or a :class:`~mfglearn.deep.sampled.SampledPopulation`.
+    Each of the ``iterations`` simulates ``n_agents`` episodes of the current policy and takes
+    :func:`ppo_update`'s epochs (``ppo_kwargs``) on their Monte-Carlo returns. No bootstrapping: unlike
+    :func:`dqn_best_response`, whose values need about ``H`` target refreshes to travel back from the end,
+    it learns on long horizons (``benchmarks/study_evacuation.py``, 300 steps).
+    """
+    env = environment(env)
+    legal = env.legal
+    policy = NetworkPolicy(logits, features, legal)
+    for _ in range(int(iterations)):
+        st, ac, rw = rollout(env, mu0, lambda t, s: policy.act(t, s, generator), n_agents, generator)
+        t0, s0, a0 = flat_steps(st, ac)
+        with torch.no_grad():
+            old_logp = policy.log_probs(t0, s0).gather(1, a0[:, None])[:, 0]
+        returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)
+        ppo_update(logits, value, features(t0, s0), s0, a0, old_logp, returns, legal, generator, **ppo_kwargs)
+    return logits
+
+
 def _legal_rows(legal: torch.Tensor | None, s: torch.Tensor, A: int) -> torch.Tensor:
     """Uniform distributions over the legal actions of each state in ``s``: ``(N, A)``."""
     if legal is None:
@@ -294,11 +413,14 @@ def _legal_rows(legal: torch.Tensor | None, s: torch.Tensor, A: int) -> torch.Te
 
 __all__ = [
     "ActionNetwork",
+    "NetworkPolicy",
     "StateFeatures",
     "dqn_best_response",
     "flat_steps",
     "greedy_of",
     "masked",
+    "ppo_best_response",
+    "ppo_update",
     "returns_of",
     "rollout",
     "softmax_of",

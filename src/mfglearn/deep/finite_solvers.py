@@ -6,7 +6,11 @@ Both follow OpenSpiel's deep MFG algorithms (``munchausen_deep_mirror_descent.py
 mean field of the current policy. As in OpenSpiel, that mean field is computed exactly from
 the tabulated network policy (:func:`~mfglearn.deep.discrete.tabulate`), which also gives the
 exact exploitability recorded at every iteration: the deep solvers are checked against the
-same primitives as the exact ones, on the same games.
+same primitives as the exact ones, on the same games. With ``population="simulated"`` the mean
+field is instead the empirical measure of ``n_population`` agents playing the network
+(:mod:`mfglearn.deep.sampled`): nothing of size ``H * S * A`` is ever built, so the solvers run on
+games beyond exact tabular reach (``benchmarks/study_evacuation.py``); the history then records
+the population's value, and :func:`mfglearn.approximate_exploitability` estimates the gap.
 
 * :class:`DeepMirrorDescent`: online mirror descent with the cumulative logits in one network,
   regressed each iteration on ``y_k + learning_rate * G`` (Monte-Carlo returns of the current
@@ -22,11 +26,12 @@ same primitives as the exact ones, on the same games.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 
-from mfglearn._common.checks import check_int, check_positive, check_unit_interval
+from mfglearn._common.checks import check_choice, check_int, check_positive, check_unit_interval
 from mfglearn._common.sampling import categorical
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.flow import mean_field_flow
@@ -34,19 +39,23 @@ from mfglearn.core.metrics import evaluate
 from mfglearn.core.value import evaluate_and_best_respond, freeze, policy_return
 from mfglearn.deep.discrete import (
     ActionNetwork,
+    NetworkPolicy,
     StateFeatures,
     dqn_best_response,
     flat_steps,
     greedy_of,
     masked,
+    ppo_update,
     rollout,
-    softmax_of,
     tabulate,
     to_game_policy,
 )
+from mfglearn.deep.sampled import SampledPopulation, check_simulable, simulate_states
 from mfglearn.deep.train import seeded
 from mfglearn.errors import ValidationError
 from mfglearn.result import Result
+
+POPULATIONS = ("exact", "simulated")
 
 
 class DeepFiniteSolver(Algorithm):
@@ -59,6 +68,11 @@ class DeepFiniteSolver(Algorithm):
         onehot_max: one-hot state features up to that many states (see ``StateFeatures``).
         device: torch device of the networks and agents (``"cuda"`` on a GPU machine).
         seed: the one source of randomness.
+        population: the mean field the agents face: ``"exact"`` (the tabulated network's exact flow; the
+            history records the exact exploitability) or ``"simulated"`` (the empirical measure of
+            ``n_population`` agents playing the network, for games too large to tabulate; the history
+            records ``population_value``, the mean return of those agents before each iteration's update).
+        n_population: agents of the simulated population.
     """
 
     game_kinds: ClassVar[frozenset[str]] = frozenset({"finite_horizon"})
@@ -73,6 +87,8 @@ class DeepFiniteSolver(Algorithm):
         seed: int = 0,
         batch_size: int = 512,
         optimizer_lr: float = 1e-3,
+        population: str = "exact",
+        n_population: int = 10_000,
     ):
         if getattr(game, "kind", None) != "finite_horizon" or game.n_populations != 1:
             raise ValidationError(f"{self.name} solves single-population finite-horizon games; got {game!r}")
@@ -86,6 +102,11 @@ class DeepFiniteSolver(Algorithm):
         self.seed = check_int("seed", seed, minimum=0)
         self.batch_size = check_int("batch_size", batch_size)
         self.optimizer_lr = check_positive("optimizer_lr", optimizer_lr)
+        self.population = check_choice("population", population, POPULATIONS)
+        self.n_population = check_int("n_population", n_population)
+        if self.simulated:
+            check_simulable(game)
+        self._population_value = float("nan")
         self.features = StateFeatures(game, self.onehot_max)
         self.gen = torch.Generator(device=self.device).manual_seed(self.seed)
         self.mu0 = game.mu0.to(self.device)
@@ -104,13 +125,30 @@ class DeepFiniteSolver(Algorithm):
         return net
 
     @property
+    def simulated(self) -> bool:
+        return self.population == "simulated"
+
+    @property
     def tracks_exploitability(self) -> bool:
-        return True
+        return not self.simulated
+
+    def _common_hyperparameters(self) -> dict:
+        d = dict(batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, hidden=self.hidden,
+                 onehot_max=self.onehot_max, seed=self.seed, population=self.population)  # fmt: skip
+        return {**d, "n_population": self.n_population} if self.simulated else d
 
     # ----------------------------------------------------------------- subclass API
+    def policy_network(self) -> ActionNetwork:
+        """The network whose softmax is the current policy (logits over actions)."""
+        raise NotImplementedError
+
+    def policy(self) -> NetworkPolicy:
+        """The current policy as a network (no tabulation)."""
+        return NetworkPolicy(self.policy_network(), self.features, self.game.legal)
+
     def network_policy(self) -> torch.Tensor:
         """The current policy tabulated on every ``(t, s)``: ``(H, S, A)`` float32."""
-        raise NotImplementedError
+        return self.policy().tabulate()
 
     # ------------------------------------------------------------------------ shared
     def current_policy(self) -> torch.Tensor:
@@ -128,26 +166,71 @@ class DeepFiniteSolver(Algorithm):
     def _frozen(self, pi: torch.Tensor):
         return freeze(self.game, mean_field_flow(self.game, pi))
 
-    def _on_policy_episodes(self, n_agents: int):
-        """``n_agents`` episodes of the current policy ``pi_k`` against its exact mean field, flattened.
+    def _simulated_population(self, policy: NetworkPolicy):
+        """``n_population`` agents playing ``policy`` against their own empirical measure.
 
-        Returns ``pi_k`` (float32), the steps' times, states and actions ``(H N,)``, the returns from each
-        step on ``(H N,)`` (Monte-Carlo samples of ``Q^{pi_k}``) and the steps' features.
+        Returns the :class:`~mfglearn.deep.sampled.SampledPopulation`, the agents' states ``(H+1, N)``,
+        actions and rewards ``(H, N)`` (the terminal reward in the last step's); records their mean return.
         """
-        pi_k = self.current_policy()
-        pi32 = pi_k.to(torch.float32)
-        mdp = self._frozen(pi_k)
-        st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), n_agents, self.gen)
-        t0, s0, a0 = flat_steps(st, ac)
+        states, actions = simulate_states(
+            self.game, lambda t, s: policy.act(t, s, self.gen), self.n_population, self.gen
+        )
+        env = SampledPopulation(self.game, states)
+        rewards = torch.stack([env.reward_of(t, states[t], actions[t]) for t in range(self.game.H)])
+        rewards[-1] += env.terminal_of(states[-1])
+        self._population_value = float(rewards.sum(0).mean())
+        return env, states, actions, rewards
+
+    def _environment(self):
+        """The frozen mean field of the current policy: its exact ``FrozenMDP`` or a simulated population."""
+        if self.simulated:
+            return self._simulated_population(self.policy())[0]
+        return self._frozen(self.current_policy())
+
+    def _on_policy_episodes(self, n_agents: int):
+        """``n_agents`` episodes of the current policy ``pi_k`` against its mean field, flattened.
+
+        Returns the log-probabilities of the actions taken under ``pi_k``, the steps' times, states and
+        actions ``(H N,)``, the returns from each step on ``(H N,)`` (Monte-Carlo samples of ``Q^{pi_k}``)
+        and the steps' features. Simulated populations: the episodes are those of ``n_agents`` of its agents.
+        """
+        if self.simulated:
+            policy = self.policy()
+            _, st, ac, rw = self._simulated_population(policy)
+            n = min(n_agents, self.n_population)
+            st, ac, rw = st[:, :n], ac[:, :n], rw[:, :n]
+            t0, s0, a0 = flat_steps(st, ac)
+            with torch.no_grad():
+                old_logp = policy.log_probs(t0, s0).gather(1, a0[:, None])[:, 0]
+        else:
+            pi_k = self.current_policy()
+            pi32 = pi_k.to(torch.float32)
+            mdp = self._frozen(pi_k)
+            st, ac, rw = rollout(mdp, self.mu0, lambda t, s: categorical(pi32[t, s], self.gen), n_agents, self.gen)
+            t0, s0, a0 = flat_steps(st, ac)
+            old_logp = torch.log(pi32[t0, s0, a0].clamp_min(1e-30))
         returns = rw.flip(0).cumsum(0).flip(0).reshape(-1)
-        return pi32, t0, s0, a0, returns, self.features(t0, s0)
+        return old_logp, t0, s0, a0, returns, self.features(t0, s0)
 
     def _changed(self) -> dict:
         self._policy, self._ev = None, None
+        if self.simulated:
+            return {"population_value": self._population_value}
         ev = self.evaluation()
         return {"exploitability": float(ev.exploitability), "value": float(ev.value)}
 
     def result(self, stopped: str | None = None) -> Result:
+        if self.simulated:
+            return DeepFiniteResult(
+                policy=self.policy(),
+                mean_field=None,
+                value=self._population_value,
+                history={k: list(v) for k, v in self.history.items()},
+                solver=self.name,
+                game=self.game.name,
+                hyperparameters=self.hyperparameters,
+                stopped=self.stopped if stopped is None else stopped,
+            )
         ev = self.evaluation()
         return Result(
             policy=ev.policy,
@@ -216,8 +299,10 @@ class DeepMirrorDescent(DeepFiniteSolver):
         onehot_max: int = 4096,
         device: str | None = None,
         seed: int = 0,
+        population: str = "exact",
+        n_population: int = 10_000,
     ):
-        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr, population, n_population)
         self.learning_rate = check_positive("learning_rate", learning_rate)
         self.n_agents = check_int("n_agents", n_agents)
         self.inner_steps = check_int("inner_steps", inner_steps)
@@ -227,15 +312,14 @@ class DeepMirrorDescent(DeepFiniteSolver):
     def hyperparameters(self) -> dict:
         return dict(
             learning_rate=self.learning_rate, n_agents=self.n_agents, inner_steps=self.inner_steps,
-            batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, hidden=self.hidden,
-            onehot_max=self.onehot_max, seed=self.seed,
+            **self._common_hyperparameters(),
         )  # fmt: skip
 
     def _nets(self):
         return {"y": self.y}
 
-    def network_policy(self) -> torch.Tensor:
-        return softmax_of(tabulate(self.y, self.features), 1.0, self.game.legal)
+    def policy_network(self) -> ActionNetwork:
+        return self.y
 
     def _step(self) -> dict:
         _, _, _, a0, returns, inputs = self._on_policy_episodes(self.n_agents)
@@ -288,8 +372,10 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         onehot_max: int = 4096,
         device: str | None = None,
         seed: int = 0,
+        population: str = "exact",
+        n_population: int = 10_000,
     ):
-        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr, population, n_population)
         self.br_steps = check_int("br_steps", br_steps)
         self.br_agents = check_int("br_agents", br_agents)
         self.epsilon = check_unit_interval("epsilon", epsilon, closed_low=True)
@@ -305,15 +391,14 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         return dict(
             br_steps=self.br_steps, br_agents=self.br_agents, epsilon=self.epsilon,
             memory_per_iteration=self.memory_per_iteration, avg_steps=self.avg_steps, target_every=self.target_every,
-            batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, hidden=self.hidden,
-            onehot_max=self.onehot_max, seed=self.seed,
+            **self._common_hyperparameters(),
         )  # fmt: skip
 
     def _nets(self):
         return {"q": self.q, "avg": self.avg}
 
-    def network_policy(self) -> torch.Tensor:
-        return softmax_of(tabulate(self.avg, self.features), 1.0, self.game.legal)
+    def policy_network(self) -> ActionNetwork:
+        return self.avg
 
     def _samples(self, mdp, act) -> torch.Tensor:
         """``memory_per_iteration`` ``(t, s, a)`` rows of episodes of ``act`` against ``mdp``."""
@@ -325,21 +410,33 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
 
     def _step(self) -> dict:
         game = self.game
-        pi = self.current_policy()
-        mdp = self._frozen(pi)
-        if self.iteration == 0:  # the initial policy is the average's first member, as in exact fictitious play
+        if self.simulated:
+            mdp = self._environment()
+            average = self.policy()
+            act0 = lambda t, s: average.act(t, s, self.gen)  # noqa: E731
+        else:
+            pi = self.current_policy()
+            mdp = self._frozen(pi)
             pi32 = pi.to(torch.float32)
-            self.memory = self._samples(mdp, lambda t, s: categorical(pi32[t, s], self.gen))
+            act0 = lambda t, s: categorical(pi32[t, s], self.gen)  # noqa: E731
+        if self.iteration == 0:  # the initial policy is the average's first member, as in exact fictitious play
+            self.memory = self._samples(mdp, act0)
         dqn_best_response(
             mdp, self.mu0, self.features, self.q, self.br_steps, self.gen, n_agents=self.br_agents,
             batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, epsilon=self.epsilon,
             target_every=self.target_every,
         )  # fmt: skip
-        greedy_q = masked(tabulate(self.q, self.features), game.legal)
-        br = greedy_of(greedy_q, None).to(torch.float32)
-        # the best response's own error: its exact value against the frozen mean field vs the optimum
-        br_exact = evaluate_frozen(game, mdp, br)
-        self.memory = torch.cat([self.memory, self._samples(mdp, lambda t, s: greedy_q[t, s].argmax(-1))])
+        if self.simulated:
+            greedy = NetworkPolicy(self.q, self.features, game.legal)
+            measured = {}
+            act = lambda t, s: greedy.probs(t, s).argmax(-1)  # noqa: E731  (the softmax keeps the argmax)
+        else:
+            greedy_q = masked(tabulate(self.q, self.features), game.legal)
+            br = greedy_of(greedy_q, None).to(torch.float32)
+            # the best response's own error: its exact value against the frozen mean field vs the optimum
+            measured = {"br_error": evaluate_frozen(game, mdp, br)}
+            act = lambda t, s: greedy_q[t, s].argmax(-1)  # noqa: E731
+        self.memory = torch.cat([self.memory, self._samples(mdp, act)])
         inputs = self.features(self.memory[:, 0], self.memory[:, 1])
         opt = torch.optim.Adam(self.avg.parameters(), lr=self.optimizer_lr)
         n = self.memory.shape[0]
@@ -350,7 +447,7 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
             opt.zero_grad()
             loss.backward()
             opt.step()
-        return {**self._changed(), "br_error": br_exact, "loss": float(loss.detach())}
+        return {**self._changed(), **measured, "loss": float(loss.detach())}
 
     def state_dict(self) -> dict:
         d = super().state_dict()
@@ -397,8 +494,10 @@ class MFPPO(DeepFiniteSolver):
         onehot_max: int = 4096,
         device: str | None = None,
         seed: int = 0,
+        population: str = "exact",
+        n_population: int = 10_000,
     ):
-        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr)
+        super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr, population, n_population)
         self.n_agents = check_int("n_agents", n_agents)
         self.epochs = check_int("epochs", epochs)
         self.clip = check_unit_interval("clip", clip)
@@ -412,47 +511,62 @@ class MFPPO(DeepFiniteSolver):
     def hyperparameters(self) -> dict:
         return dict(
             n_agents=self.n_agents, epochs=self.epochs, clip=self.clip, entropy=self.entropy,
-            batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, hidden=self.hidden,
-            onehot_max=self.onehot_max, seed=self.seed,
+            **self._common_hyperparameters(),
         )  # fmt: skip
 
     def _nets(self):
         return {"logits": self.logits, "value": self.value}
 
-    def network_policy(self) -> torch.Tensor:
-        return softmax_of(tabulate(self.logits, self.features), 1.0, self.game.legal)
+    def policy_network(self) -> ActionNetwork:
+        return self.logits
 
     def _step(self) -> dict:
-        legal = self.game.legal
-        pi32, t0, s0, a0, returns, inputs = self._on_policy_episodes(self.n_agents)
-        self.value.calibrate(returns)
-        old_logp = torch.log(pi32[t0, s0, a0].clamp_min(1e-30))
-        with torch.no_grad():
-            adv = returns - self.value(inputs)[:, 0]
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        n = returns.shape[0]
-        # fresh optimisers each iteration (as the other deep solvers): checkpoints hold weights only
-        opt = torch.optim.Adam(self.logits.parameters(), lr=self.optimizer_lr)
-        vopt = torch.optim.Adam(self.value.parameters(), lr=self.optimizer_lr)
-        for _ in range(self.epochs):
-            perm = torch.randperm(n, generator=self.gen, device=self.device)
-            for i in range(0, n, self.batch_size):
-                idx = perm[i : i + self.batch_size]
-                logp_all = torch.log_softmax(masked(self.logits(inputs[idx]), legal, s0[idx]), -1)
-                ratio = (logp_all.gather(1, a0[idx, None])[:, 0] - old_logp[idx]).exp()
-                surrogate = torch.min(ratio * adv[idx], ratio.clamp(1 - self.clip, 1 + self.clip) * adv[idx])
-                ent = -(logp_all.exp() * logp_all.clamp_min(-1e4)).sum(-1)
-                loss = -(surrogate + self.entropy * ent).mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                vloss = torch.nn.functional.mse_loss(self.value(inputs[idx])[:, 0], returns[idx])
-                vopt.zero_grad()
-                vloss.backward()
-                vopt.step()
-        if not bool(torch.isfinite(loss)):
-            raise FloatingPointError(f"{self.name}: the PPO loss became {float(loss)}; lower optimizer_lr")
-        return {**self._changed(), "loss": float(loss.detach())}
+        old_logp, t0, s0, a0, returns, inputs = self._on_policy_episodes(self.n_agents)
+        loss = ppo_update(
+            self.logits, self.value, inputs, s0, a0, old_logp, returns, self.game.legal, self.gen,
+            epochs=self.epochs, clip=self.clip, entropy=self.entropy, batch_size=self.batch_size,
+            optimizer_lr=self.optimizer_lr,
+        )  # fmt: skip
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"{self.name}: the PPO loss became {loss}; lower optimizer_lr")
+        return {**self._changed(), "loss": loss}
+
+
+@dataclass(repr=False)
+class DeepFiniteResult(Result):
+    """Outcome of a deep finite solver run on a simulated population (a :class:`~mfglearn.result.Result`).
+
+    ``policy`` is a :class:`~mfglearn.deep.discrete.NetworkPolicy` (``probs(t, s)``, ``act(t, s, gen)``,
+    ``tabulate()`` where it fits); ``mean_field`` is ``None`` (the population is simulated, not stored);
+    ``value`` and ``history["population_value"]`` are the simulated agents' mean returns. No exact
+    exploitability: estimate it with :func:`mfglearn.approximate_exploitability`. ``Result.load(path, game)``
+    needs the game, to rebuild the network's features.
+    """
+
+    kind: ClassVar[str] = "deep_finite"
+
+    def _policy_state(self):
+        net = self.policy.net
+        return {
+            "config": net.config,
+            "onehot_max": self.policy.features.onehot_max,
+            "weights": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        }
+
+    def _mean_field_state(self):
+        return None
+
+    @classmethod
+    def _from_state(cls, d: dict, game) -> DeepFiniteResult:
+        if game is None:
+            raise ValidationError(
+                "a deep finite result holds a network over the game's features: load it with Result.load(path, game)"
+            )
+        p = d["policy"]
+        net = ActionNetwork(**p["config"]).to(game.device)
+        net.load_state_dict(p["weights"])
+        policy = NetworkPolicy(net, StateFeatures(game, int(p["onehot_max"])), game.legal)
+        return super()._from_state({**d, "policy": policy}, game)
 
 
 def evaluate_frozen(game, mdp, pi: torch.Tensor) -> float:
@@ -461,4 +575,11 @@ def evaluate_frozen(game, mdp, pi: torch.Tensor) -> float:
     return float(policy_return(mdp, Vb) - policy_return(mdp, V))
 
 
-__all__ = ["MFPPO", "DeepAverageNetworkFP", "DeepFiniteSolver", "DeepMirrorDescent", "evaluate_frozen"]
+__all__ = [
+    "MFPPO",
+    "DeepAverageNetworkFP",
+    "DeepFiniteResult",
+    "DeepFiniteSolver",
+    "DeepMirrorDescent",
+    "evaluate_frozen",
+]

@@ -322,6 +322,99 @@ def large_grid(
     )
 
 
+def evacuation(
+    rows: int = 1000,
+    cols: int = 1000,
+    horizon: int = 300,
+    noise: float = 0.1,
+    start: tuple[float, float] = (0.5, 0.4),
+    start_size: float = 0.1,
+    exit: tuple[float, float] = (0.5, 0.6),
+    goal_weight: float = 1.0,
+    congestion: float = 1.0,
+    window: int = 5,
+    move_cost: float = 0.01,
+    dtype: torch.dtype = torch.float64,
+    device=None,
+) -> FiniteMFG:
+    """A crowd walking to an exit across a large open grid, avoiding congestion (stencil kernel).
+
+    The population starts uniform on a square block of side ``start_size * min(rows, cols)``
+    centred at ``start`` (fractions of the grid's rows and columns) and pays, per step,
+    ``goal_weight * d(s, exit) / d0`` (Manhattan distance to the exit cell over the start's
+    distance ``d0``), ``congestion * rho(s) / rho0`` and ``move_cost`` per move, where ``rho`` is
+    the population's mean density over the ``(2 window + 1)^2`` cells around ``s`` and ``rho0``
+    the initial block's density: at the start both terms are ``goal_weight`` and ``congestion``.
+    Moves as in :func:`large_grid` (no walls). The congestion is linear in the mean field, so a
+    simulated population's empirical measure gives unbiased rewards (a ``log mu`` crowd reward
+    does not: it diverges on the cells a finite population leaves empty), and the reward is
+    separable (a state term plus the move cost, ``separable_reward``): the defaults, a million
+    cells and 300 steps, are beyond the exact solvers on one machine (one ``(H, S, A)`` tensor in
+    float32 is 6 GB, and exact best responses hold four) but not beyond
+    :mod:`mfglearn.deep.sampled`'s simulated populations (``benchmarks/study_evacuation.py``).
+    """
+    from mfglearn.model.kernels import GridKernel
+
+    _check(rows >= 2 and cols >= 2, f"need rows, cols >= 2, got {rows}x{cols}")
+    _check(window >= 0, f"window must be >= 0, got {window}")
+    _check(0.0 < start_size <= 1.0, f"start_size must be in (0, 1], got {start_size}")
+    for name, (fr, fc) in (("start", start), ("exit", exit)):
+        _check(0.0 <= fr <= 1.0 and 0.0 <= fc <= 1.0, f"{name} must be (row, col) fractions in [0, 1], got {(fr, fc)}")
+    kernel = GridKernel(torch.ones(rows, cols, dtype=torch.bool), noise, dtype=dtype)
+    side = max(1, round(start_size * min(rows, cols)))
+    r0 = min(max(0, round(start[0] * (rows - 1)) - side // 2), rows - side)
+    c0 = min(max(0, round(start[1] * (cols - 1)) - side // 2), cols - side)
+    block = torch.zeros(rows, cols, dtype=dtype)
+    block[r0 : r0 + side, c0 : c0 + side] = 1.0
+    mu0 = (block / block.sum()).reshape(-1)
+    er, ec = round(exit[0] * (rows - 1)), round(exit[1] * (cols - 1))
+    rr = torch.arange(rows, dtype=dtype).view(-1, 1)
+    cc = torch.arange(cols, dtype=dtype).view(1, -1)
+    dist = ((rr - er).abs() + (cc - ec).abs()).reshape(-1)
+    d0 = max(float(abs(r0 + (side - 1) / 2 - er) + abs(c0 + (side - 1) / 2 - ec)), 1.0)
+    goal = (-goal_weight / d0 * dist).to(device)
+    rho0 = 1.0 / side**2
+    cost = (-move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=dtype)).to(device)
+    k = 2 * window + 1
+
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:
+        lead = mu.shape[:-1]
+        grid = mu.reshape(-1, 1, rows, cols)
+        # the box mean as two 1-D means (exact, padding counted as empty cells): 2k operations per cell, not k^2
+        pool = torch.nn.functional.avg_pool2d
+        rho = pool(pool(grid, (k, 1), 1, (window, 0)), (1, k), 1, (0, window))
+        state = goal - (congestion / rho0) * rho.reshape(*lead, rows * cols)
+        return state.unsqueeze(-1) + cost
+
+    return FiniteMFG(
+        n_states=rows * cols,
+        n_actions=5,
+        mu0=mu0,
+        reward=reward,
+        transition=kernel,
+        horizon=horizon,
+        name="evacuation",
+        batched_reward=True,
+        separable_reward=True,
+        dtype=dtype,
+        layout={"grid_shape": (rows, cols), "actions": list(GRID_ACTIONS), "exit": (er, ec)},
+        params=dict(
+            rows=rows,
+            cols=cols,
+            horizon=horizon,
+            noise=noise,
+            start=tuple(start),
+            start_size=start_size,
+            exit=tuple(exit),
+            goal_weight=goal_weight,
+            congestion=congestion,
+            window=window,
+            move_cost=move_cost,
+        ),  # fmt: skip
+        device=device,
+    )
+
+
 def four_rooms_map(size: int = 13) -> tuple[str, ...]:
     """A ``size x size`` four-rooms map (odd ``size >= 7``): walls between the rooms, one-cell doors.
 

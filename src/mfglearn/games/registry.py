@@ -70,6 +70,7 @@ for _id, _fn in [
     ("four_rooms", crowd.four_rooms),
     ("maze", crowd.maze),
     ("large_grid", crowd.large_grid),
+    ("evacuation", crowd.evacuation),
     ("four_rooms_crowd", crowd.four_rooms_crowd),
     ("grid_poi", crowd.grid_poi),
     ("lq_discrete", classic.lq_discrete),

@@ -68,6 +68,11 @@ class FiniteMFG:
             dense ``(B, S, A, S)`` tensor, an ``(index, prob)`` pair of ``(B, S, A, K)`` tensors, or a
             kernel shared by all). Batched solves (:func:`mfglearn.solve_batch`) of a mean-field-dependent
             kernel then build it in one call per time step instead of one per member.
+        separable_reward: set if the action enters the reward through a fixed cost only:
+            ``r(t, s, a, m) = r(t, s, 0, m) + c(s, a)`` with ``c`` independent of ``t`` and ``m`` (crowd
+            games: a state term plus a move cost). Methods that simulate the population then store
+            ``(H, S)`` state terms instead of ``(H, S, A)`` rewards (:mod:`mfglearn.deep.sampled`).
+            Checked at construction on two mean fields.
         sampler: optional simulator of one step, ``sampler(m, states, actions, generator)
             -> (next_states, rewards)`` for ``(N,)`` agents, for games whose realised
             rewards are random (the tensors above are then their expectations) or whose
@@ -104,6 +109,7 @@ class FiniteMFG:
     mean_field: str = "state"
     batched_reward: bool = False
     batched_transition: bool = False
+    separable_reward: bool = False
     sampler: Sampler | None = None
     transition_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
     name: str = "custom"
@@ -334,6 +340,8 @@ class FiniteMFG:
                     "batched_reward=True but reward(t_batch, m_batch) does not agree with reward(0, m0); "
                     "make the callable broadcast over a leading time axis or set batched_reward=False"
                 )
+        if self.separable_reward:
+            self._check_separable(r0)
         k0 = self.kernel_at(0, m0)
         if k0.n_states != S or k0.n_actions != A:
             raise ShapeError(
@@ -352,6 +360,27 @@ class FiniteMFG:
             if self.terminal_reward.shape not in ((S,), ()):
                 raise ShapeError(f"terminal_reward must have shape ({S},), got {tuple(self.terminal_reward.shape)}")
             _check_values(self.terminal_reward, f"terminal_reward of game {self.name!r}", None)
+
+    def action_cost(self) -> torch.Tensor:
+        """``c(s, a) = r(t, s, a, m) - r(t, s, 0, m)`` ``(S, A)`` of a game with ``separable_reward``."""
+        if not self.separable_reward:
+            raise ValidationError(f"game {self.name!r} does not declare separable_reward=True")
+        r0 = self.reward_at(0, self.initial_mean_field_input())
+        return r0 - r0[:, :1]
+
+    def _check_separable(self, r0: torch.Tensor) -> None:
+        # a second mean field and time: a ramp over states (unlike most mu0, uniform included), at the last decision
+        S = self.n_states
+        m = torch.arange(1, S + 1, dtype=self.dtype, device=self.device)
+        m = m / m.sum()
+        if self.mean_field == "state_action":
+            m = m.unsqueeze(-1).expand(S, self.n_actions) / self.n_actions
+        r1 = self.reward_at(self.H - 1 if self.is_finite_horizon else 0, m)
+        if not torch.allclose(r1 - r1[:, :1], r0 - r0[:, :1], rtol=1e-5, atol=1e-6):
+            raise ValidationError(
+                f"game {self.name!r} declares separable_reward=True but r(t, s, a, m) - r(t, s, 0, m) changes "
+                "with the mean field or the time; set separable_reward=False"
+            )
 
     def initial_mean_field_input(self, pi0: torch.Tensor | None = None) -> torch.Tensor:
         """What the reward/transition callables receive at ``t = 0`` under ``pi0`` (uniform if None)."""
@@ -414,7 +443,12 @@ def _kernel_to(k: Kernel, device, dtype: torch.dtype | None = None) -> Kernel:
     import copy
 
     k2 = copy.copy(k)
-    for cache in ("_succ", "_offset_index"):  # derived from the tensors replaced below: rebuilt on use
+    for cache in (
+        "_succ",
+        "_offset_index",
+        "_sparse",
+        "_allowed_flat",
+    ):  # derived from the tensors replaced below: rebuilt on use
         k2.__dict__.pop(cache, None)
     for attr, val in vars(k).items():
         if isinstance(val, torch.Tensor):

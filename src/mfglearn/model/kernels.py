@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.sampling import categorical
 from mfglearn.errors import ShapeError, ValidationError
 
 _TOL = 1e-6
@@ -48,6 +49,17 @@ class Kernel:
     def to_sparse(self) -> SparseKernel:
         """The same kernel as a :class:`SparseKernel` (``index``/``prob`` of shape ``(S, A, B)``)."""
         raise NotImplementedError
+
+    def sample(self, s: torch.Tensor, a: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One next state per agent: ``s' ~ P(. | s, a)`` for states and actions ``(N,)`` (long), ``(N,)``.
+
+        Through :meth:`to_sparse` (built once and kept); :class:`GridKernel` samples its stencil directly.
+        """
+        sp = self.__dict__.get("_sparse")
+        if sp is None:
+            sp = self.__dict__["_sparse"] = self.to_sparse()
+        pick = categorical(sp.prob[s, a], generator)
+        return sp.index[s, a].gather(-1, pick.unsqueeze(-1)).squeeze(-1)
 
     _DENSE_CACHE_MAX = 1 << 22  # kernels are immutable: small dense tensors are built once and kept
 
@@ -571,6 +583,23 @@ class GridKernel(Kernel):
         nprob = torch.full((S, 5), self.p_move, dtype=self.allowed.dtype)
         nprob[:, 0] = 1 - 4 * self.p_move
         return SparseKernel(move[move], nprob[move], S)
+
+    def sample(self, s: torch.Tensor, a: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Next states ``(N,)`` of agents in cells ``s`` taking actions ``a``: the move, then the noise's move.
+
+        Memory ``O(N)``: no successor tables (``to_sparse`` would hold ``S * 25`` of them).
+        """
+        allowed = self.__dict__.get("_allowed_flat")
+        if allowed is None or allowed.device != s.device:
+            allowed = self.__dict__["_allowed_flat"] = self.allowed.reshape(5, -1).bool().to(s.device)
+        step = torch.tensor([dr * self.C + dc for dr, dc in GRID_MOVES], device=s.device)
+        s = torch.where(allowed[a, s], s + step[a], s)
+        if self.noise > 0:
+            u = torch.rand(s.shape, generator=generator, device=s.device)
+            b = torch.randint(5, s.shape, generator=generator, device=s.device)
+            b = torch.where(u < self.noise, b, torch.zeros_like(b))
+            s = torch.where(allowed[b, s], s + step[b], s)
+        return s
 
     def check(self, name: str = "transition") -> None:
         return None  # valid by construction

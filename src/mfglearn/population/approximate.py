@@ -28,19 +28,22 @@ import math
 
 import torch
 
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_choice, check_int
 from mfglearn.core.flow import flow_from_mu, mean_field_flow
 from mfglearn.core.policy import check_policy
 from mfglearn.core.value import freeze
 from mfglearn.deep.discrete import (
     ActionNetwork,
+    NetworkPolicy,
     StateFeatures,
     dqn_best_response,
     greedy_of,
     masked,
+    ppo_best_response,
     returns_of,
     tabulate,
 )
+from mfglearn.deep.sampled import SampledPopulation, simulate_states
 from mfglearn.deep.train import seeded
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
@@ -56,21 +59,30 @@ def approximate_exploitability(
     seed: int = 0,
     exact_mean_field: bool = False,
     hidden=(128, 128),
+    onehot_max: int = 4096,
+    best_response: str = "dqn",
     **br_kwargs,
 ) -> dict:
     """Exploitability of ``policy`` estimated with a fresh deep best response (see the module docstring).
 
     Args:
-        game: a finite-horizon :class:`~mfglearn.model.finite.FiniteMFG` (``policy`` ``(H, S, A)``)
-            or a continuous game (``policy`` a network with ``sample`` / ``mean_action``, e.g. a
-            deep result's; passed to :func:`mfglearn.deep.fictitious_play.approximate_exploitability`).
+        game: a finite-horizon :class:`~mfglearn.model.finite.FiniteMFG` (``policy`` ``(H, S, A)``, or a
+            :class:`~mfglearn.deep.discrete.NetworkPolicy` on games too large to tabulate: the
+            population, the best response's training and both values then run on simulated agents,
+            :mod:`mfglearn.deep.sampled`, with no ``(H, S, A)`` tensor) or a continuous game
+            (``policy`` a network with ``sample`` / ``mean_action``, e.g. a deep result's; passed to
+            :func:`mfglearn.deep.fictitious_play.approximate_exploitability`).
         n_agents: agents of the simulated population.
-        br_steps: the best response's training (DQN gradient steps; on continuous games, PPO/SAC
-            iterations).
+        br_steps: the best response's training: DQN gradient steps or PPO iterations (finite games); on
+            continuous games, PPO/SAC iterations.
         eval_episodes: fresh episodes for each of the two values.
         seed: the one source of randomness.
         exact_mean_field: finite games: use the policy's exact flow instead of a simulated population.
         hidden: the best response's hidden layers (finite games).
+        onehot_max: the best response's features (:class:`~mfglearn.deep.discrete.StateFeatures`).
+        best_response: finite games: ``"dqn"`` (:func:`~mfglearn.deep.discrete.dqn_best_response`) or
+            ``"ppo"`` (:func:`~mfglearn.deep.discrete.ppo_best_response`: Monte-Carlo returns, no
+            bootstrapping; the one that learns on long horizons). Its greedy policy is evaluated.
         br_kwargs: passed to the best-response trainer.
 
     Returns: ``exploitability``, its standard error ``se``, ``ci95`` ``(low, high)``,
@@ -86,6 +98,12 @@ def approximate_exploitability(
         raise ValidationError("approximate_exploitability on a finite game needs one population and a finite horizon")
     n_agents, br_steps = check_int("n_agents", n_agents), check_int("br_steps", br_steps)
     eval_episodes, seed = check_int("eval_episodes", eval_episodes), check_int("seed", seed, minimum=0)
+    best_response = check_choice("best_response", best_response, ("dqn", "ppo"))
+    trainer = (best_response, br_steps, hidden, seed, br_kwargs)
+    if isinstance(policy, NetworkPolicy):
+        if exact_mean_field:
+            raise ValidationError("exact_mean_field=True needs a tabular policy; tabulate the network first")
+        return _simulated(game, policy, n_agents, eval_episodes, seed, onehot_max, trainer)
     pi = check_policy(game, policy)
     if exact_mean_field:
         flow = mean_field_flow(game, pi)
@@ -94,15 +112,46 @@ def approximate_exploitability(
         sa = mu[:-1].unsqueeze(-1) * pi if game.mean_field == "state_action" else None
         flow = flow_from_mu(game, mu, sa)
     mdp = freeze(game, flow)
-    features = StateFeatures(game)
+    features = StateFeatures(game, onehot_max)
     dev = game.device
-    with seeded(seed, dev):
-        q = ActionNetwork(features.dim, game.A, hidden).to(dev)
-    gen = torch.Generator(device=dev).manual_seed(seed + 1)
-    dqn_best_response(mdp, game.mu0, features, q, br_steps, gen, **br_kwargs)
+    q = _train(mdp, game, features, *trainer)
     br = greedy_of(masked(tabulate(q, features), game.legal), None).to(game.dtype)
     j_br, se_br = returns_of(mdp, game.mu0, br, eval_episodes, torch.Generator(device=dev).manual_seed(seed + 2))
     j_pi, se_pi = returns_of(mdp, game.mu0, pi, eval_episodes, torch.Generator(device=dev).manual_seed(seed + 3))
+    return _gap(j_br, se_br, j_pi, se_pi)
+
+
+def _train(env, game, features, method, br_steps, hidden, seed, br_kwargs) -> ActionNetwork:
+    """A fresh best response against ``env``: the DQN's Q-network or PPO's logits (greedy = argmax of either)."""
+    dev = game.device
+    gen = torch.Generator(device=dev).manual_seed(seed + 1)
+    with seeded(seed, dev):
+        net = ActionNetwork(features.dim, game.A, hidden).to(dev)
+        value = ActionNetwork(features.dim, 1, hidden).to(dev) if method == "ppo" else None
+    if method == "dqn":
+        return dqn_best_response(env, game.mu0, features, net, br_steps, gen, **br_kwargs)
+    with torch.no_grad():  # PPO starts from the uniform policy
+        net.net[-1].weight.zero_()
+        net.net[-1].bias.zero_()
+    return ppo_best_response(env, game.mu0, features, net, value, br_steps, gen, **br_kwargs)
+
+
+def _simulated(game, policy, n_agents, eval_episodes, seed, onehot_max, trainer) -> dict:
+    """The estimate for a network policy against ``n_agents`` simulated agents (no ``(H, S, A)`` tensor)."""
+    dev = game.device
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    states, _ = simulate_states(game, lambda t, s: policy.act(t, s, gen), n_agents, gen)
+    env = SampledPopulation(game, states)
+    features = StateFeatures(game, onehot_max)
+    greedy = NetworkPolicy(_train(env, game, features, *trainer), features, game.legal)
+    j_br, se_br = returns_of(env, game.mu0, lambda t, s: greedy.probs(t, s).argmax(-1), eval_episodes,
+                             torch.Generator(device=dev).manual_seed(seed + 2))  # fmt: skip
+    g3 = torch.Generator(device=dev).manual_seed(seed + 3)
+    j_pi, se_pi = returns_of(env, game.mu0, lambda t, s: policy.act(t, s, g3), eval_episodes, g3)
+    return _gap(j_br, se_br, j_pi, se_pi)
+
+
+def _gap(j_br: float, se_br: float, j_pi: float, se_pi: float) -> dict:
     gap, se = j_br - j_pi, math.hypot(se_br, se_pi)
     return {
         "exploitability": gap,
