@@ -176,3 +176,17 @@ def test_grid_kernel_matches_its_sparse_form():
     torch.testing.assert_close(k.pull(v), sp.pull(v))
     # walls stay empty
     assert k.push(m * free.reshape(-1, 1))[~free.reshape(-1)].abs().max() == 0
+
+
+def test_finite_check_survives_an_overflowing_sum_and_still_catches_inf():
+    from mfglearn.model.finite import _check_values
+
+    big = torch.full((4, 3), 3e38, dtype=torch.float32)  # finite entries whose float32 sum overflows
+    _check_values(big, "reward", None)
+    big[2, 1] = float("inf")
+    with pytest.raises(ValidationError, match=r"reward is inf at index \[2, 1\]"):
+        _check_values(big, "reward", None)
+    nan = torch.zeros(3, 2, dtype=torch.float64)
+    nan[1, 0] = float("nan")
+    with pytest.raises(ValidationError, match=r"at index \[1, 0\]"):
+        _check_values(nan, "reward", None)

@@ -499,7 +499,12 @@ def _span(ts: torch.Tensor) -> str:
 
 def _check_values(x: torch.Tensor, what: str, m: torch.Tensor | None) -> None:
     """Raise if ``x`` (game data the library is about to use) has a NaN or infinite entry."""
-    if bool(torch.isfinite(x).all()):  # one fused reduction; the slow path only runs on an error
+    # A sum is finite iff every entry is, unless finite entries overflow it: then the exact test decides.
+    # The sum reads x once; isfinite(x).all() ran ~70x slower (three passes and a bool tensor), 37 ms on
+    # one (S, A) reward of a million-cell grid and seconds on a flow's (T, S, A) rewards.
+    if x.is_floating_point() and bool(torch.isfinite(x.sum())):
+        return
+    if bool(torch.isfinite(x).all()):
         return
     pos = tuple(int(i) for i in (~torch.isfinite(x)).nonzero()[0])
     raise ValidationError(
