@@ -3,7 +3,8 @@
 On ``four_rooms`` and ``maze`` the deep solvers' network policies are tabulated on every ``(t, s)``
 and their exact exploitability computed with the core primitives, next to the exact solver they
 approximate: ``deep_mirror_descent`` and ``mf_ppo`` against ``mirror_descent`` (same learning
-rate for the first) and ``deep_average_network_fp`` against ``fictitious_play``. At the end, the
+rate for the first) and ``deep_average_network_fp`` against ``fictitious_play``, with its DQN best
+response (OpenSpiel's) and with ``best_response="ppo"`` (``deep_average_network_fp_ppo``). At the end, the
 approximate exploitability (a fresh DQN best response, fresh episodes, 95% interval) of each final
 deep policy is checked against its exact value.
 
@@ -39,14 +40,16 @@ RUNS = {
     ),  # fmt: skip
     "fictitious_play": ("fictitious_play", {}),
     "deep_average_network_fp": ("deep_average_network_fp", {"br_steps": 1000}),
+    "deep_average_network_fp_ppo": ("deep_average_network_fp", {"best_response": "ppo", "br_steps": 20}),
     "mf_ppo": ("mf_ppo", {}),
 }
-DEEP = ("deep_mirror_descent", "deep_average_network_fp", "mf_ppo")  # network policies
+DEEP = ("deep_mirror_descent", "deep_average_network_fp", "mf_ppo")  # network policies (solver names)
 STYLE = {
     "mirror_descent": "k--",
     "deep_mirror_descent": "o-",
     "fictitious_play": "k:",
     "deep_average_network_fp": "s-",
+    "deep_average_network_fp_ppo": "d-",
     "mf_ppo": "^-",
 }
 

@@ -67,6 +67,10 @@ def test_rescale_keeps_outputs_and_dqn_finds_the_best_response(grid):
             DeepAverageNetworkFP,
             dict(br_steps=200, br_agents=128, avg_steps=100, memory_per_iteration=1024, hidden=(64,)),
         ),
+        (
+            DeepAverageNetworkFP,
+            dict(best_response="ppo", br_steps=5, br_agents=256, avg_steps=100, memory_per_iteration=1024),
+        ),
         (MFPPO, dict(n_agents=512, hidden=(64,))),
     ],
 )
@@ -85,6 +89,8 @@ def test_deep_solver_bad_input(grid):
         DeepMirrorDescent(mfglearn.make("random", gamma=0.8))
     with pytest.raises(ValidationError, match="learning_rate"):
         DeepMirrorDescent(grid, learning_rate=-1)
+    with pytest.raises(ValidationError, match="best_response must be one of"):
+        DeepAverageNetworkFP(grid, best_response="sac")
 
 
 def test_approximate_exploitability_brackets_the_exact_one(grid):

@@ -45,6 +45,7 @@ from mfglearn.deep.discrete import (
     flat_steps,
     greedy_of,
     masked,
+    ppo_best_response,
     ppo_update,
     rollout,
     tabulate,
@@ -343,8 +344,13 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
     """Fictitious play with a DQN best response and a supervised average-policy network (see the module docstring).
 
     Args:
-        br_steps: DQN gradient steps per best response (the Q-network is kept and warm-started).
-        br_agents: epsilon-greedy episodes per replay refresh (every ``target_every`` steps).
+        best_response: ``"dqn"`` (OpenSpiel's) or ``"ppo"``
+            (:func:`~mfglearn.deep.discrete.ppo_best_response`: Monte-Carlo returns, no bootstrapping, for
+            long horizons). Either network is kept and warm-started across iterations; its greedy policy
+            is the iteration's best response.
+        br_steps: DQN gradient steps (default 800) or PPO iterations (default 10) per best response.
+        br_agents: DQN: epsilon-greedy episodes per replay refresh (every ``target_every`` steps); PPO: episodes
+            per iteration.
         epsilon: DQN's exploration rate.
         memory_per_iteration: greedy best-response state-action samples added to the average's data
             per iteration.
@@ -360,7 +366,8 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
     def __init__(
         self,
         game,
-        br_steps: int = 800,
+        best_response: str = "dqn",
+        br_steps: int | None = None,
         br_agents: int = 256,
         epsilon: float = 0.2,
         memory_per_iteration: int = 4096,
@@ -376,26 +383,30 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
         n_population: int = 10_000,
     ):
         super().__init__(game, hidden, onehot_max, device, seed, batch_size, optimizer_lr, population, n_population)
-        self.br_steps = check_int("br_steps", br_steps)
+        self.best_response = check_choice("best_response", best_response, ("dqn", "ppo"))
+        default_steps = 800 if self.best_response == "dqn" else 10
+        self.br_steps = check_int("br_steps", default_steps if br_steps is None else br_steps)
         self.br_agents = check_int("br_agents", br_agents)
         self.epsilon = check_unit_interval("epsilon", epsilon, closed_low=True)
         self.memory_per_iteration = check_int("memory_per_iteration", memory_per_iteration)
         self.avg_steps = check_int("avg_steps", avg_steps)
         self.target_every = check_int("target_every", target_every)
-        self.q = self._network(0)
+        self.q = self._network(0, zero_output=self.best_response == "ppo")  # Q-values, or PPO's logits
         self.avg = self._network(1, zero_output=True)  # the first average is the uniform policy
+        self.br_value = self._network(2, outputs=1) if self.best_response == "ppo" else None
         self.memory = torch.zeros(0, 3, dtype=torch.long, device=self.device)  # (t, s, a) rows
 
     @property
     def hyperparameters(self) -> dict:
         return dict(
-            br_steps=self.br_steps, br_agents=self.br_agents, epsilon=self.epsilon,
+            best_response=self.best_response, br_steps=self.br_steps, br_agents=self.br_agents, epsilon=self.epsilon,
             memory_per_iteration=self.memory_per_iteration, avg_steps=self.avg_steps, target_every=self.target_every,
             **self._common_hyperparameters(),
         )  # fmt: skip
 
     def _nets(self):
-        return {"q": self.q, "avg": self.avg}
+        nets = {"q": self.q, "avg": self.avg}
+        return nets if self.br_value is None else {**nets, "br_value": self.br_value}
 
     def policy_network(self) -> ActionNetwork:
         return self.avg
@@ -421,11 +432,17 @@ class DeepAverageNetworkFP(DeepFiniteSolver):
             act0 = lambda t, s: categorical(pi32[t, s], self.gen)  # noqa: E731
         if self.iteration == 0:  # the initial policy is the average's first member, as in exact fictitious play
             self.memory = self._samples(mdp, act0)
-        dqn_best_response(
-            mdp, self.mu0, self.features, self.q, self.br_steps, self.gen, n_agents=self.br_agents,
-            batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, epsilon=self.epsilon,
-            target_every=self.target_every,
-        )  # fmt: skip
+        if self.best_response == "ppo":
+            ppo_best_response(
+                mdp, self.mu0, self.features, self.q, self.br_value, self.br_steps, self.gen,
+                n_agents=self.br_agents, batch_size=self.batch_size, optimizer_lr=self.optimizer_lr,
+            )  # fmt: skip
+        else:
+            dqn_best_response(
+                mdp, self.mu0, self.features, self.q, self.br_steps, self.gen, n_agents=self.br_agents,
+                batch_size=self.batch_size, optimizer_lr=self.optimizer_lr, epsilon=self.epsilon,
+                target_every=self.target_every,
+            )  # fmt: skip
         if self.simulated:
             greedy = NetworkPolicy(self.q, self.features, game.legal)
             measured = {}
