@@ -1,6 +1,8 @@
 """Simulated populations: sampled moves, empirical mean fields, deep solvers and approximate exploitability
 on them, each against the exact primitives on small games."""
 
+import math
+
 import pytest
 import torch
 
@@ -59,7 +61,7 @@ def test_empirical_mean_field_and_rewards_converge_to_the_exact_flow(evac):
         env = SampledPopulation(evac, states)
         mu_err = max(float((env.measure(t) - flow.mu[t]).abs().sum()) for t in range(evac.H + 1))
         errs.append((mu_err, float((env.state_terms - exact_r).abs().max())))
-    # Monte Carlo: 100x the agents, ~10x smaller errors (measured 0.20 -> 0.021 and 0.11 -> 0.013)
+    # Monte Carlo: 100x the agents, ~10x smaller errors (measured 0.200 -> 0.020 and 0.023 -> 0.0025)
     assert errs[1][0] < errs[0][0] / 5 and errs[1][1] < errs[0][1] / 5
     assert errs[1][0] < 0.05
     torch.testing.assert_close(env.cost, evac.action_cost().to(torch.float32))
@@ -98,7 +100,7 @@ def test_simulated_mf_ppo_lowers_the_exact_exploitability(evac, tmp_path):
     assert len(res.history["population_value"]) == 8 and "exploitability" not in res.history
     pi = to_game_policy(evac, res.policy.tabulate())
     uniform = mfglearn.exploitability(evac, evac.uniform_policy())
-    assert mfglearn.exploitability(evac, pi) < 0.5 * uniform  # measured 2.1 against 11.7
+    assert mfglearn.exploitability(evac, pi) < 0.5 * uniform  # measured 4.26 against 15.03
     res.save(tmp_path / "r")
     back = mfglearn.Result.load(tmp_path / "r", game=evac)
     assert type(back) is DeepFiniteResult and back.history == res.history
@@ -138,7 +140,7 @@ def test_approximate_exploitability_of_a_network_policy_bounds_the_exact_one(eva
     out = approximate_exploitability(
         evac, uniform, n_agents=20_000, br_steps=steps, eval_episodes=4000, best_response=best_response
     )
-    # measured: the DQN finds 9.9 and PPO 11.5 of 11.7
+    # measured: the DQN finds 14.65 and PPO 15.20 of 15.03
     assert out["ci95"][0] <= exact and out["exploitability"] > found * exact
 
 
@@ -148,7 +150,7 @@ def test_ppo_best_response_on_a_tabular_population_finds_the_exact_gain(evac):
     out = approximate_exploitability(
         evac, pi, br_steps=10, eval_episodes=4000, exact_mean_field=True, best_response="ppo"
     )
-    assert out["ci95"][0] <= exact and out["exploitability"] > 0.9 * exact
+    assert out["ci95"][0] <= exact and out["exploitability"] > 0.9 * exact  # measured 9.60 of 9.47
     with pytest.raises(ValidationError, match="best_response must be one of"):
         approximate_exploitability(evac, pi, best_response="sac")
     network = mfglearn.make_algorithm(evac, "mf_ppo", population="simulated", n_population=10).policy()
@@ -165,6 +167,10 @@ def test_bad_input_to_simulated_populations(evac):
             mfglearn.make_algorithm(mf_kernel, "mf_ppo", population="simulated")
     with pytest.raises(ValidationError, match="shape \\(H\\+1, N\\)"):
         SampledPopulation(evac, torch.zeros(3, 5, dtype=torch.long))
+    with pytest.raises(ValidationError, match="state indices in \\[0, 144\\)"):
+        SampledPopulation(evac, torch.full((evac.H + 1, 4), evac.S))
+    zero = mfglearn.solve(evac, "mf_ppo", 0, population="simulated", n_population=100)
+    assert math.isfinite(zero.value)  # the starting policy's value, not a NaN
     with pytest.raises(ValidationError, match="separable_reward=True but"):
         FiniteMFG(
             n_states=2, n_actions=2, mu0=[0.5, 0.5], horizon=2, separable_reward=True,

@@ -222,6 +222,8 @@ class DeepFiniteSolver(Algorithm):
 
     def result(self, stopped: str | None = None) -> Result:
         if self.simulated:
+            if math.isnan(self._population_value):  # no iteration yet: the starting policy's value, not a NaN
+                self._simulated_population(self.policy())
             return DeepFiniteResult(
                 policy=self.policy(),
                 mean_field=None,
@@ -250,6 +252,8 @@ class DeepFiniteSolver(Algorithm):
         d["networks"] = {
             k: {n: v.detach().cpu() for n, v in net.state_dict().items()} for k, net in self._nets().items()
         }
+        if self.simulated:  # the result's value after a resume that runs no further iteration
+            d["population_value"] = self._population_value
         return d
 
     def load_state_dict(self, d: dict) -> None:
@@ -258,6 +262,7 @@ class DeepFiniteSolver(Algorithm):
         for k, net in self._nets().items():
             net.load_state_dict(d["networks"][k])
         self._policy, self._ev = None, None
+        self._population_value = float(d.get("population_value", float("nan")))
 
     def _nets(self) -> dict[str, torch.nn.Module]:
         raise NotImplementedError

@@ -72,6 +72,10 @@ class SampledPopulation:
         check_simulable(game)
         if states.dim() != 2 or states.shape[0] != game.H + 1:
             raise ValidationError(f"states must have shape (H+1, N) = ({game.H + 1}, N); got {tuple(states.shape)}")
+        if states.numel() and not (0 <= int(states.min()) and int(states.max()) < game.S):
+            raise ValidationError(
+                f"states must be state indices in [0, {game.S}); got [{int(states.min())}, {int(states.max())}]"
+            )
         self.game, self.H, self.S, self.A = game, game.H, game.S, game.A
         self.legal, self.mu0 = game.legal, game.mu0
         self.n_agents = states.shape[1]
