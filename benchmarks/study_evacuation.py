@@ -29,6 +29,7 @@ Produces, under --out (committed: benchmarks/results/evacuation/):
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import resource
 import time
@@ -134,8 +135,8 @@ def main() -> None:
     )  # fmt: skip
     t0 = time.perf_counter()
     algo = mfglearn.make_algorithm(game, "mf_ppo", **settings)
-    uniform = algo.policy()  # the zero-output network: MF-PPO's starting point, the uniform policy
-    uniform = NetworkPolicy(_copy(uniform.net), uniform.features, uniform.legal)
+    start = algo.policy()  # the zero-output network: MF-PPO's starting point, the uniform policy
+    uniform = NetworkPolicy(copy.deepcopy(start.net), start.features, start.legal)
     result = algo.solve(args.iterations)
     data["mf_ppo"] = {
         "settings": {**settings, "hidden": list(settings["hidden"]), "iterations": args.iterations},
@@ -169,13 +170,9 @@ def main() -> None:
     plot(data, args.out)
 
 
-def _copy(net):
-    import copy
-
-    return copy.deepcopy(net)
-
-
 def plot(data: dict, out) -> None:
+    from matplotlib.colors import LogNorm
+
     plt = pyplot()
     snaps = data["snapshots"]
     times = snaps["times"]
@@ -184,7 +181,7 @@ def plot(data: dict, out) -> None:
     rows, cols = data["game"]["rows"], data["game"]["cols"]
     bins = snaps["bins"]
     vmax = max(max(max(r) for r in d) for k in ("uniform", "mf_ppo") for d in snaps[k])
-    norm = __import__("matplotlib.colors", fromlist=["LogNorm"]).LogNorm(vmin=1e-5, vmax=vmax)
+    norm = LogNorm(vmin=1e-5, vmax=vmax)
     er, ec = snaps["exit"]
     # crop to where the crowd ever is (and the exit), with a margin: the rest of the grid stays empty
     occupied = sum(torch.tensor(d) for k in ("uniform", "mf_ppo") for d in snaps[k]).nonzero()

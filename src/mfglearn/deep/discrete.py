@@ -108,6 +108,13 @@ class ActionNetwork(torch.nn.Module):
             self.scale.fill_(max(float(values.abs().mean()), 1.0))
 
     @torch.no_grad()
+    def zero_output_(self) -> ActionNetwork:
+        """Set every output to 0 (as logits: the uniform policy); returns the network."""
+        self.net[-1].weight.zero_()
+        self.net[-1].bias.zero_()
+        return self
+
+    @torch.no_grad()
     def rescale(self, values: torch.Tensor) -> None:
         """Calibrate, or when ``values`` outgrew the scale 2x, grow it keeping every output unchanged."""
         if float(self.scale) == 0.0:
@@ -233,7 +240,7 @@ def flat_steps(states: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tenso
 def returns_of(mdp, mu0: torch.Tensor, pi, n_agents: int, generator) -> tuple[float, float]:
     """Mean return and its standard error of a policy on fresh episodes against ``mdp`` (see :func:`rollout`):
     a tabular ``pi`` ``(H, S, A)``, or a callable ``act(t, s) -> a`` (e.g. :meth:`NetworkPolicy.act`)."""
-    if callable(pi) and not isinstance(pi, torch.Tensor):
+    if callable(pi):
         act = pi
     else:
         pi64 = pi.to(torch.float64)

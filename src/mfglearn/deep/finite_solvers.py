@@ -120,9 +120,7 @@ class DeepFiniteSolver(Algorithm):
         with seeded(self.seed + offset, self.device):
             net = ActionNetwork(self.features.dim, outputs or self.game.A, self.hidden).to(self.device)
         if zero_output:
-            with torch.no_grad():
-                net.net[-1].weight.zero_()
-                net.net[-1].bias.zero_()
+            net.zero_output_()
         return net
 
     @property

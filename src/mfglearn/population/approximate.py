@@ -130,9 +130,7 @@ def _train(env, game, features, method, br_steps, hidden, seed, br_kwargs) -> Ac
         value = ActionNetwork(features.dim, 1, hidden).to(dev) if method == "ppo" else None
     if method == "dqn":
         return dqn_best_response(env, game.mu0, features, net, br_steps, gen, **br_kwargs)
-    with torch.no_grad():  # PPO starts from the uniform policy
-        net.net[-1].weight.zero_()
-        net.net[-1].bias.zero_()
+    net.zero_output_()  # PPO starts from the uniform policy
     return ppo_best_response(env, game.mu0, features, net, value, br_steps, gen, **br_kwargs)
 
 
