@@ -25,8 +25,8 @@ class Evaluation:
         value: ``J(pi, mu^pi)`` (``(B,)`` tensors on a batch of games).
         best_value: ``max_pi' J(pi', mu^pi)``.
         V, Q: the policy's value ``(H+1, S)`` and action value ``(H, S, A)``.
-        V_best, Q_best, best_policy: the best response's. ``best_policy`` may be given as a function
-            that computes it: it is then built on first use (mirror descent never needs the one-hot tensor).
+        V_best, Q_best, best_policy: the best response's. ``Q_best`` and ``best_policy`` may be given as
+            functions that compute them: they are then built on first use (mirror descent needs neither).
     """
 
     def __init__(
@@ -39,13 +39,25 @@ class Evaluation:
         V: torch.Tensor,
         Q: torch.Tensor,
         V_best: torch.Tensor,
-        Q_best: torch.Tensor,
+        Q_best: torch.Tensor | Callable[[], torch.Tensor],
         best_policy: torch.Tensor | Callable[[], torch.Tensor],
     ):
         self.policy, self.flow, self.mdp = policy, flow, mdp
         self.value, self.best_value = value, best_value
-        self.V, self.Q, self.V_best, self.Q_best = V, Q, V_best, Q_best
-        self._best_policy = best_policy
+        self.V, self.Q, self.V_best = V, Q, V_best
+        self._Q_best, self._best_policy = Q_best, best_policy
+
+    @property
+    def Q_best(self) -> torch.Tensor:
+        if callable(self._Q_best) and not isinstance(self._Q_best, torch.Tensor):
+            self._Q_best = self._Q_best()
+        return self._Q_best
+
+    def release(self) -> None:
+        """Drop the ``(H, S, A)`` tensors (``Q``, ``Q_best``, the MDP's rewards, the best policy), keeping the
+        policy, its flow and the values: what a solver still reads of its previous iterate once it has
+        taken its step, so that a large game never holds two iterations' worth of action values."""
+        self.Q = self._Q_best = self._best_policy = self.mdp = None
 
     @property
     def best_policy(self) -> torch.Tensor:

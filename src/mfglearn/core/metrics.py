@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from mfglearn._common.memory import LARGE_TENSOR
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import Flow, mean_field_flow
 from mfglearn.core.policy import check_policy
@@ -129,7 +130,10 @@ def policy_delta_tensor(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor
     """:func:`policy_delta` as a 0-d tensor on the policies' device (no host synchronisation).
 
     Policies of a batch of games (``(H, B, S, A)``, flow ``(H+1, B, S)``) give ``(B,)``."""
-    d = (pi_a - pi_b).abs().sum(-1)  # (H, S), (S,) or (H, B, S)
+    if pi_a.dim() >= 3 and pi_a.numel() >= LARGE_TENSOR:  # a time step at a time: no (H, S, A) temporaries
+        d = torch.stack([(a - b).abs_().sum(-1) for a, b in zip(pi_a, pi_b, strict=True)])
+    else:
+        d = (pi_a - pi_b).abs_().sum(-1)  # (H, S), (S,) or (H, B, S)
     per_state = d.mean(-1) if mu is None else ((mu[: d.shape[0]] if mu.dim() == d.dim() >= 2 else mu) * d).sum(-1)
     return per_state.mean(0) if per_state.dim() else per_state
 

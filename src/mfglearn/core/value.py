@@ -13,7 +13,7 @@ Conventions: ``V`` has shape ``(H+1, S)`` with ``V[H]`` the terminal reward,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import torch
 
@@ -23,33 +23,104 @@ from mfglearn.model.kernels import Kernel
 from mfglearn.model.layout import empty, is_action_major, prefers_action_major, to_action_major
 
 
-@dataclass
 class FrozenMDP:
     """The representative agent's MDP against a fixed mean-field flow.
 
     Attributes:
-        reward: ``(H, S, A)`` rewards.
+        reward: ``(H, S, A)`` rewards. On a large game with ``separable_reward`` they are kept as
+            ``state_reward`` ``(H, S)`` plus ``action_cost`` ``(S, A)`` (a fifth of the memory, and no
+            ``(H, S, A)`` tensor to build and validate every iteration); ``reward`` then builds the full
+            tensor on first use, for the consumers that need it (the backward passes do not).
         kernels: ``H`` transition kernels.
         terminal: ``(S,)`` terminal reward.
         legal: ``(S, A)`` legal-action mask or ``None``.
         mu0: ``(S,)`` initial distribution (to turn values into a scalar return).
+        state_reward, action_cost: the separable form, or ``None``.
     """
 
-    reward: torch.Tensor
-    kernels: list[Kernel]
-    terminal: torch.Tensor
-    legal: torch.Tensor | None
-    mu0: torch.Tensor
+    def __init__(
+        self,
+        reward: torch.Tensor | None,
+        kernels: list[Kernel],
+        terminal: torch.Tensor,
+        legal: torch.Tensor | None,
+        mu0: torch.Tensor,
+        *,
+        state_reward: torch.Tensor | None = None,
+        action_cost: torch.Tensor | None = None,
+    ):
+        if (reward is None) == (state_reward is None) or (state_reward is None) != (action_cost is None):
+            raise ValueError("give either reward, or state_reward and action_cost")
+        self._reward = reward
+        self.kernels, self.terminal, self.legal, self.mu0 = kernels, terminal, legal, mu0
+        self.state_reward, self.action_cost = state_reward, action_cost
+
+    @property
+    def separable(self) -> bool:
+        return self.state_reward is not None
+
+    @property
+    def reward(self) -> torch.Tensor:
+        if self._reward is None:
+            r = self.state_reward.unsqueeze(-1) + self.action_cost
+            if prefers_action_major(self.kernels[0]):
+                r = to_action_major(r)
+            self._reward = r
+        return self._reward
 
     @property
     def H(self) -> int:
-        return self.reward.shape[0]
+        return (self.state_reward if self.separable else self._reward).shape[0]
+
+    def _like(self) -> torch.Tensor:
+        """A tensor with the dtype and device of the rewards, whose shape ends in ``(S, A)`` after time."""
+        return self.action_cost if self.separable else self._reward[0]
+
+    def q_shape(self) -> tuple[int, ...]:
+        """The shape ``(H, ..., S, A)`` of action values."""
+        if self.separable:
+            return (self.H, *self.state_reward.shape[1:], self.action_cost.shape[-1])
+        return tuple(self._reward.shape)
+
+    def empty_q(self, lead: tuple[int, ...] = ()) -> torch.Tensor:
+        """An uninitialised ``(*lead, H, ..., S, A)`` action-value tensor in the kernel's layout."""
+        if not self.separable and not lead:
+            return torch.empty_like(self._reward)
+        like = self._like()
+        major = prefers_action_major(self.kernels[0]) if self.separable else is_action_major(self._reward)
+        return empty((*lead, *self.q_shape()), action_major=major, dtype=like.dtype, device=like.device)
+
+    def empty_v(self, lead: tuple[int, ...] = ()) -> torch.Tensor:
+        """An uninitialised ``(*lead, H+1, ..., S)`` value tensor."""
+        like = self._like()
+        return torch.empty(*lead, self.H + 1, *self.q_shape()[1:-1], dtype=like.dtype, device=like.device)
+
+    def q_step(self, t: int, pulled: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """``Q_t = r_t + pulled`` for ``pulled = pull_t(V_{t+1})`` (``(..., S, A)``), into ``out`` if given."""
+        if not self.separable:
+            return torch.add(pulled, self._reward[t], out=out) if out is not None else pulled + self._reward[t]
+        q = torch.add(pulled, self.state_reward[t].unsqueeze(-1), out=out) if out is not None else None
+        if q is None:
+            q = pulled + self.state_reward[t].unsqueeze(-1)
+        return q.add_(self.action_cost)
 
 
 def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
     """Evaluate ``game``'s rewards along ``flow``: the MDP faced by a deviating agent."""
     H = game.H
     ms = flow.sa if game.mean_field == "state_action" else flow.mu[:H]
+    terminal = game.terminal_at(flow.mu[H])
+    mu0 = game.return_weights(game.mu0)
+    if _keeps_separable(game, ms):
+        return FrozenMDP(
+            None,
+            flow.kernels,
+            terminal,
+            game.legal,
+            mu0,
+            state_reward=game.state_rewards_along(ms),
+            action_cost=game.action_cost(),
+        )
     reward = game.rewards_along(ms)
     if prefers_action_major(flow.kernels[0]) and reward.dim() >= 3:
         reward = to_action_major(reward)  # the stencil's layout (mfglearn.model.layout)
@@ -57,10 +128,20 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
         # a state-only reward arrives broadcast over actions (stride 0): every backward step adds it, and
         # adding a stride-0 operand ran ~6x slower than one copy here plus contiguous adds
         reward = reward.contiguous()
-    terminal = game.terminal_at(flow.mu[H])
-    return FrozenMDP(
-        reward=reward, kernels=flow.kernels, terminal=terminal, legal=game.legal, mu0=game.return_weights(game.mu0)
+    return FrozenMDP(reward, flow.kernels, terminal, game.legal, mu0)
+
+
+def _keeps_separable(game: FiniteMFG, ms: torch.Tensor) -> bool:
+    # only large games: on small ones the separate cost is one more operation per backward step (dispatch)
+    return (
+        getattr(game, "separable_reward", False)  # a GameBatch has none: its members may differ
+        and ms.dim() == 2
+        and game.mean_field == "state"
+        and game.H * game.S * game.A >= SEPARABLE_MIN_ELEMENTS
     )
+
+
+SEPARABLE_MIN_ELEMENTS = 1 << 20
 
 
 def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:
@@ -100,11 +181,10 @@ def action_argmax(q: torch.Tensor) -> torch.Tensor:
 def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Value ``V`` ``(H+1, S)`` and action value ``Q`` ``(H, S, A)`` of policy ``pi`` ``(H, S, A)``."""
     H = mdp.H
-    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
-    Q = torch.empty_like(mdp.reward)
+    V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
-        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
         # 0 * (-inf) guards are unnecessary: Q is finite for every action
         V[t] = (pi[t] * Q[t]).sum(-1)
     return V, Q
@@ -116,39 +196,67 @@ def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     Ties are broken towards the lowest action index (as OpenSpiel's greedy policy).
     """
     H = mdp.H
-    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
-    Q = torch.empty_like(mdp.reward)
+    V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
-        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
         action_max(Q[t], mdp.legal, out=V[t])
     return V, Q, greedy(Q, mdp.legal)
 
 
-def evaluate_and_best_respond(mdp: FrozenMDP, pi: torch.Tensor, *, lazy_best_policy: bool = False):
+def evaluate_and_best_respond(
+    mdp: FrozenMDP, pi: torch.Tensor, *, lazy_best_policy: bool = False, keep_best_q: bool | None = None
+):
     """:func:`evaluate_policy` and :func:`best_response` in one backward pass (one pull per step).
 
     Returns ``V, Q, V_best, Q_best, best_policy`` with the shapes of those functions; with
-    ``lazy_best_policy`` the last is a function that builds the greedy policy when called.
+    ``lazy_best_policy`` the last is a function that builds the greedy policy when called. Without
+    ``keep_best_q`` (by default on large games: ``H S A >= 2^20``) the best response's ``Q`` is not kept
+    and ``Q_best`` is a function that recomputes it from ``V_best`` (one more pull per step, the same
+    numbers): mirror descent needs only its value, and the solve holds one ``(H, S, A)`` tensor less.
     """
     H = mdp.H
+    if keep_best_q is None:
+        keep_best_q = math.prod(mdp.q_shape()) < SEPARABLE_MIN_ELEMENTS
+    V2 = mdp.empty_v((2,))
+    V2[:, H] = mdp.terminal
+    if not keep_best_q:
+        Q = mdp.empty_q()
+        for t in range(H - 1, -1, -1):
+            pair = mdp.kernels[t].pull(V2[:, t + 1])
+            q = mdp.q_step(t, pair[0], out=Q[t])
+            qb = mdp.q_step(t, pair[1], out=pair[1])
+            torch.sum(pi[t] * q, -1, out=V2[0, t])
+            action_max(qb, mdp.legal, out=V2[1, t])
+        Vb = V2[1]
+        q_best = _CachedQ(mdp, Vb)
+        br = (lambda: greedy(q_best(), mdp.legal)) if lazy_best_policy else greedy(q_best(), mdp.legal)
+        return V2[0], Q, Vb, q_best, br
     # the pair axis first: the returned V, Q, V_best, Q_best are then contiguous (elementwise work on a
     # strided (H, 2, ...)[:, 0] view ran ~6x slower than on contiguous tensors of a batch's size)
-    V2 = torch.empty(2, H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
-    Q2 = empty(
-        (2, H, *mdp.reward.shape[1:]),
-        action_major=is_action_major(mdp.reward),
-        dtype=mdp.reward.dtype,
-        device=mdp.reward.device,
-    )
-    V2[:, H] = mdp.terminal
+    Q2 = mdp.empty_q((2,))
     for t in range(H - 1, -1, -1):
-        q = torch.add(mdp.kernels[t].pull(V2[:, t + 1]), mdp.reward[t], out=Q2[:, t])
+        q = mdp.q_step(t, mdp.kernels[t].pull(V2[:, t + 1]), out=Q2[:, t])
         torch.sum(pi[t] * q[0], -1, out=V2[0, t])
         action_max(q[1], mdp.legal, out=V2[1, t])
     Qb = Q2[1]
     br = (lambda: greedy(Qb, mdp.legal)) if lazy_best_policy else greedy(Qb, mdp.legal)
     return V2[0], Q2[0], V2[1], Qb, br
+
+
+class _CachedQ:
+    """``Q_best`` recomputed from ``V_best`` on first call (``Q_t = r_t + pull_t(V_{t+1})``), then kept."""
+
+    def __init__(self, mdp: FrozenMDP, V: torch.Tensor):
+        self.mdp, self.V, self.Q = mdp, V, None
+
+    def __call__(self) -> torch.Tensor:
+        if self.Q is None:
+            mdp = self.mdp
+            self.Q = mdp.empty_q()
+            for t in range(mdp.H - 1, -1, -1):
+                mdp.q_step(t, mdp.kernels[t].pull(self.V[t + 1]), out=self.Q[t])
+        return self.Q
 
 
 def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -160,11 +268,10 @@ def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     H = mdp.H
-    V = torch.empty(H + 1, *mdp.reward.shape[1:-1], dtype=mdp.reward.dtype, device=mdp.reward.device)
-    Q = torch.empty_like(mdp.reward)
+    V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
-        Q[t] = mdp.reward[t] + mdp.kernels[t].pull(V[t + 1])
+        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
         V[t] = temperature * torch.logsumexp(_mask(Q[t], mdp.legal) / temperature, dim=-1)
     return V, Q, softmax_policy(Q, temperature, mdp.legal)
 

@@ -87,10 +87,10 @@ class SampledPopulation:
         if game.separable_reward:
             self.cost = game.action_cost().to(torch.float32)
             ts = torch.arange(self.H, device=game.device)
-            # time by time into one buffer: the batched call would build an (H, S, A) tensor, what this class avoids
+            # time by time into one buffer: a batched call would hold the H measures in the game's dtype
             self.state_terms = torch.empty(self.H, self.S, dtype=torch.float32, device=game.device)
             for t in range(self.H):
-                self.state_terms[t] = game.rewards_along(self.measure(t)[None], ts[t : t + 1])[0, :, 0]
+                self.state_terms[t] = game.state_rewards_along(self.measure(t)[None], ts[t : t + 1])[0]
 
     def measure(self, t: int) -> torch.Tensor:
         """The empirical measure ``mu^N_t`` ``(S,)`` in the game's dtype."""

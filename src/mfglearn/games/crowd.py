@@ -294,8 +294,11 @@ def large_grid(
     mu0 = mu0 / mu0.sum()
     cost = (-move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=dtype)).to(device)
 
+    def state_reward(t, mu: torch.Tensor) -> torch.Tensor:
+        return -crowd_aversion * torch.log(mu + EPS)
+
     def reward(t, mu: torch.Tensor) -> torch.Tensor:
-        return cost - crowd_aversion * torch.log(mu + EPS).unsqueeze(-1)
+        return cost + state_reward(t, mu).unsqueeze(-1)
 
     return FiniteMFG(
         n_states=rows * cols,
@@ -306,6 +309,8 @@ def large_grid(
         horizon=horizon,
         name="large_grid",
         batched_reward=True,
+        separable_reward=True,
+        state_reward=state_reward,
         dtype=dtype,
         layout={"grid_shape": (rows, cols), "actions": list(GRID_ACTIONS)},
         params=dict(
@@ -377,14 +382,16 @@ def evacuation(
     cost = (-move_cost * torch.tensor([0.0, 1, 1, 1, 1], dtype=dtype)).to(device)
     k = 2 * window + 1
 
-    def reward(t, mu: torch.Tensor) -> torch.Tensor:
+    def state_reward(t, mu: torch.Tensor) -> torch.Tensor:
         lead = mu.shape[:-1]
         grid = mu.reshape(-1, 1, rows, cols)
         # the box mean as two 1-D means (exact, padding counted as empty cells): 2k operations per cell, not k^2
         pool = torch.nn.functional.avg_pool2d
         rho = pool(pool(grid, (k, 1), 1, (window, 0)), (1, k), 1, (0, window))
-        state = goal - (congestion / rho0) * rho.reshape(*lead, rows * cols)
-        return state.unsqueeze(-1) + cost
+        return goal - (congestion / rho0) * rho.reshape(*lead, rows * cols)
+
+    def reward(t, mu: torch.Tensor) -> torch.Tensor:
+        return state_reward(t, mu).unsqueeze(-1) + cost
 
     return FiniteMFG(
         n_states=rows * cols,
@@ -396,6 +403,7 @@ def evacuation(
         name="evacuation",
         batched_reward=True,
         separable_reward=True,
+        state_reward=state_reward,
         dtype=dtype,
         layout={"grid_shape": (rows, cols), "actions": list(GRID_ACTIONS), "exit": (er, ec)},
         params=dict(

@@ -72,7 +72,12 @@ class FiniteMFG:
             ``r(t, s, a, m) = r(t, s, 0, m) + c(s, a)`` with ``c`` independent of ``t`` and ``m`` (crowd
             games: a state term plus a move cost). Methods that simulate the population then store
             ``(H, S)`` state terms instead of ``(H, S, A)`` rewards (:mod:`mfglearn.deep.sampled`).
-            Checked at construction on two mean fields.
+            Checked at construction on two mean fields. Large games are then solved without building
+            ``(H, S, A)`` rewards (:func:`~mfglearn.core.value.freeze`).
+        state_reward: optional, with ``separable_reward``: the state term ``r(t, s, 0, m)`` alone, a
+            callable with ``reward``'s signature (and its ``batched_reward`` convention) returning
+            ``(S,)`` (``(T, S)`` batched), so that the state terms along a flow are computed without the
+            ``(T, S, A)`` tensor ``reward`` returns. Checked against ``reward`` at construction.
         sampler: optional simulator of one step, ``sampler(m, states, actions, generator)
             -> (next_states, rewards)`` for ``(N,)`` agents, for games whose realised
             rewards are random (the tensors above are then their expectations) or whose
@@ -110,6 +115,7 @@ class FiniteMFG:
     batched_reward: bool = False
     batched_transition: bool = False
     separable_reward: bool = False
+    state_reward: Callable | None = None
     sampler: Sampler | None = None
     transition_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
     name: str = "custom"
@@ -277,6 +283,31 @@ class FiniteMFG:
             out = out.unsqueeze(-1)
         return out.expand(T, self.n_states, self.n_actions)
 
+    def state_rewards_along(self, ms: torch.Tensor, ts: torch.Tensor | None = None) -> torch.Tensor:
+        """State terms ``r(t, s, 0, m)`` ``(T, S)`` of a ``separable_reward`` game along mean fields ``ms``
+        (``(T, S)``), as :meth:`rewards_along`, with no ``(T, S, A)`` tensor when the game gives
+        ``state_reward`` (otherwise the full rewards are built one time step at a time)."""
+        T = ms.shape[0]
+        ts = torch.arange(T, device=ms.device) if ts is None else ts
+        f = self.state_reward
+        if f is None:
+            out = torch.empty(T, self.n_states, dtype=self.dtype, device=self.device)
+            for i in range(T):  # one step at a time: the batched call would build the (T, S, A) tensor
+                out[i] = self.rewards_along(ms[i : i + 1], ts[i : i + 1])[0, :, 0]
+            return out
+        if self.batched_reward:
+            out = torch.as_tensor(f(ts, ms), dtype=self.dtype, device=self.device)
+        else:
+            out = torch.stack([torch.as_tensor(f(int(ts[i]), ms[i]), dtype=self.dtype) for i in range(T)])
+        if out.shape != (T, self.n_states):
+            raise ShapeError(
+                f"state_reward(t, m) of game {self.name!r} must return ({self.n_states},) per time step; "
+                f"got {tuple(out.shape)} for {T} time steps"
+            )
+        if self.validate:
+            _check_values(out, f"state_reward(t, m) of game {self.name!r} (times {_span(ts)}; axes [t, s])", ms)
+        return out
+
     def terminal_at(self, m: torch.Tensor | None = None) -> torch.Tensor:
         """The ``(S,)`` terminal reward given the final mean field (zeros if none)."""
         g = self.terminal_reward
@@ -342,6 +373,18 @@ class FiniteMFG:
                 )
         if self.separable_reward:
             self._check_separable(r0)
+        if self.state_reward is not None:
+            if not self.separable_reward or not callable(self.state_reward):
+                raise ValidationError(
+                    "state_reward is the state term of a separable reward: give a callable with "
+                    "separable_reward=True, or leave it out"
+                )
+            s0 = self.state_rewards_along(m0.unsqueeze(0))[0]
+            if not torch.allclose(s0, r0[:, 0], rtol=1e-5, atol=1e-6):
+                raise ValidationError(
+                    f"state_reward(0, m0) of game {self.name!r} is not reward(0, m0)[:, 0] (the reward's state "
+                    "term): make it return r(t, s, 0, m), or leave it out"
+                )
         k0 = self.kernel_at(0, m0)
         if k0.n_states != S or k0.n_actions != A:
             raise ShapeError(
@@ -365,8 +408,12 @@ class FiniteMFG:
         """``c(s, a) = r(t, s, a, m) - r(t, s, 0, m)`` ``(S, A)`` of a game with ``separable_reward``."""
         if not self.separable_reward:
             raise ValidationError(f"game {self.name!r} does not declare separable_reward=True")
+        cached = getattr(self, "_action_cost", None)
+        if cached is not None and cached.device == self.device and cached.dtype == self.dtype:
+            return cached
         r0 = self.reward_at(0, self.initial_mean_field_input())
-        return r0 - r0[:, :1]
+        self._action_cost = r0 - r0[:, :1]
+        return self._action_cost
 
     def _check_separable(self, r0: torch.Tensor) -> None:
         # a second mean field and time: a ramp over states (unlike most mu0, uniform included), at the last decision

@@ -79,7 +79,8 @@ class Solver(Algorithm):
         super().__init__(game)
         if check_memory:
             self.require_memory()
-        if (game.H if game.is_finite_horizon else 1) * game.S * game.A >= LARGE_TENSOR:
+        self._large = (game.H if game.is_finite_horizon else 1) * game.S * game.A >= LARGE_TENSOR
+        if self._large:
             keep_freed_memory()  # large tensors, allocated afresh every step: reuse their memory
         # the uniform policy is valid by construction: only a given one is checked
         self.policy = game.uniform_policy() if initial_policy is None else check_policy(game, initial_policy).clone()
@@ -114,6 +115,8 @@ class Solver(Algorithm):
     def _step(self) -> dict:
         prev = self.evaluation()
         new_policy, new_flow = self._update(prev)
+        if self._large:
+            prev.release()  # only its policy and flow are read below: a large solve holds one iteration's Q
         self.policy = new_policy
         self._eval = ev = evaluate(self.game, new_policy, flow=new_flow, check=False)
         deltas = torch.stack(  # both read back in one host synchronisation

@@ -49,8 +49,22 @@ class MirrorDescent(Solver):
         return {"learning_rate": self.learning_rate}
 
     def _update(self, ev: Evaluation):
-        self.y = self.y + self.learning_rate * ev.Q
+        if self._large:  # in place, the same numbers: ev is released after this step (Solver._step)
+            self.y.add_(ev.Q.mul_(self.learning_rate))
+        else:
+            self.y = self.y + self.learning_rate * ev.Q
         return softmax_policy(self.y, 1.0, self.game.legal), None
+
+    def state_dict(self) -> dict:
+        d = super().state_dict()
+        if self._large and d["y"] is self.y:  # a snapshot: y is updated in place
+            d["y"] = self.y.clone()
+        return d
+
+    def load_state_dict(self, d: dict) -> None:
+        super().load_state_dict(d)
+        if self._large and self.y is d["y"]:  # never update the caller's tensor in place
+            self.y = self.y.clone()
 
 
 class BoltzmannPolicyIteration(Solver):
