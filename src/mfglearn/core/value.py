@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from mfglearn._common.memory import LARGE_TENSOR
 from mfglearn.core.flow import Flow
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import Kernel
@@ -98,11 +99,8 @@ class FrozenMDP:
     def q_step(self, t: int, pulled: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """``Q_t = r_t + pulled`` for ``pulled = pull_t(V_{t+1})`` (``(..., S, A)``), into ``out`` if given."""
         if not self.separable:
-            return torch.add(pulled, self._reward[t], out=out) if out is not None else pulled + self._reward[t]
-        q = torch.add(pulled, self.state_reward[t].unsqueeze(-1), out=out) if out is not None else None
-        if q is None:
-            q = pulled + self.state_reward[t].unsqueeze(-1)
-        return q.add_(self.action_cost)
+            return torch.add(pulled, self._reward[t], out=out)
+        return torch.add(pulled, self.state_reward[t].unsqueeze(-1), out=out).add_(self.action_cost)
 
 
 def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
@@ -141,7 +139,7 @@ def _keeps_separable(game: FiniteMFG, ms: torch.Tensor) -> bool:
     )
 
 
-SEPARABLE_MIN_ELEMENTS = 1 << 20
+SEPARABLE_MIN_ELEMENTS = LARGE_TENSOR  # the size from which solves keep freed memory: one notion of "large"
 
 
 def _mask(q: torch.Tensor, legal: torch.Tensor | None) -> torch.Tensor:

@@ -298,7 +298,9 @@ class FiniteMFG:
         if self.batched_reward:
             out = torch.as_tensor(f(ts, ms), dtype=self.dtype, device=self.device)
         else:
-            out = torch.stack([torch.as_tensor(f(int(ts[i]), ms[i]), dtype=self.dtype) for i in range(T)])
+            out = torch.stack(
+                [torch.as_tensor(f(int(ts[i]), ms[i]), dtype=self.dtype, device=self.device) for i in range(T)]
+            )
         if out.shape != (T, self.n_states):
             raise ShapeError(
                 f"state_reward(t, m) of game {self.name!r} must return ({self.n_states},) per time step; "
