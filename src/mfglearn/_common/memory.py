@@ -64,8 +64,10 @@ def keep_freed_memory() -> bool:
 
         libc = ctypes.CDLL("libc.so.6")
         M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
-        # no mmap for large blocks (they would be unmapped on free and fault again on reuse); no trimming
-        _KEPT = bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+        # no mmap for large blocks (they would be unmapped on free and fault again on reuse); no trimming: -1
+        # is glibc's size_t maximum (mallopt takes an int; 2^31 - 1 let it return a solve's freed 4 GB of
+        # action values and policy to the system, to fault again, page by page, on the next iteration)
+        _KEPT = bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, -1))
     except (OSError, AttributeError):
         _KEPT = False
     return _KEPT
