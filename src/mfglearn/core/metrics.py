@@ -22,6 +22,7 @@ from mfglearn.core.stationary import (
     stationary_quality,
 )
 from mfglearn.core.value import (
+    action_sum,
     best_response,
     evaluate_and_best_respond,
     evaluate_policy,
@@ -131,7 +132,7 @@ def policy_delta_tensor(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor
 
     Policies of a batch of games (``(H, B, S, A)``, flow ``(H+1, B, S)``) give ``(B,)``."""
     if pi_a.dim() >= 3 and pi_a.numel() >= LARGE_TENSOR:  # a time step at a time: no (H, S, A) temporaries
-        d = torch.stack([(a - b).abs_().sum(-1) for a, b in zip(pi_a, pi_b, strict=True)])
+        d = torch.stack([action_sum((a - b).abs_()) for a, b in zip(pi_a, pi_b, strict=True)])
     else:
         d = (pi_a - pi_b).abs_().sum(-1)  # (H, S), (S,) or (H, B, S)
     per_state = d.mean(-1) if mu is None else ((mu[: d.shape[0]] if mu.dim() == d.dim() >= 2 else mu) * d).sum(-1)

@@ -96,11 +96,23 @@ class FrozenMDP:
         like = self._like()
         return torch.empty(*lead, self.H + 1, *self.q_shape()[1:-1], dtype=like.dtype, device=like.device)
 
-    def q_step(self, t: int, pulled: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """``Q_t = r_t + pulled`` for ``pulled = pull_t(V_{t+1})`` (``(..., S, A)``), into ``out`` if given."""
+    def backup(self, t: int, v_next: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """``Q_t = r_t + pull_t(v_next)`` ``(..., S, A)`` from next values ``(..., S)``, into ``out`` if given
+        (a kernel that can pull into it, the stencil's, then writes no temporary)."""
+        k = self.kernels[t]
+        if out is not None and getattr(k, "pulls_into", False):
+            pulled = k.pull(v_next, out=out)
+        else:
+            pulled = k.pull(v_next)
         if not self.separable:
             return torch.add(pulled, self._reward[t], out=out)
-        return torch.add(pulled, self.state_reward[t].unsqueeze(-1), out=out).add_(self.action_cost)
+        r, cost = self.state_reward[t], self.action_cost
+        if not (is_action_major(pulled) and is_action_major(cost)):
+            return torch.add(pulled, r.unsqueeze(-1), out=out).add_(cost)
+        q = pulled if out is None or out is pulled else out.copy_(pulled)
+        for a in range(q.shape[-1]):  # plane by plane: contiguous adds (broadcasting r over planes ran 2x slower)
+            q[..., a].add_(r).add_(cost[..., a])
+        return q
 
 
 def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
@@ -117,7 +129,7 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
             game.legal,
             mu0,
             state_reward=game.state_rewards_along(ms),
-            action_cost=game.action_cost(),
+            action_cost=_cost_layout(game, flow.kernels[0]),
         )
     reward = game.rewards_along(ms)
     if prefers_action_major(flow.kernels[0]) and reward.dim() >= 3:
@@ -127,6 +139,18 @@ def freeze(game: FiniteMFG, flow: Flow) -> FrozenMDP:
         # adding a stride-0 operand ran ~6x slower than one copy here plus contiguous adds
         reward = reward.contiguous()
     return FrozenMDP(reward, flow.kernels, terminal, game.legal, mu0)
+
+
+def _cost_layout(game: FiniteMFG, kernel: Kernel) -> torch.Tensor:
+    """The game's action cost ``(S, A)`` in the kernel's layout (kept on the game: every freeze reuses it);
+    adding a row-major cost into an action-major ``Q`` ran at a fraction of the contiguous add's speed."""
+    cost = game.action_cost()
+    if not prefers_action_major(kernel) or is_action_major(cost):
+        return cost
+    cached = game.__dict__.get("_action_cost_action_major")
+    if cached is None or cached.device != cost.device or cached.dtype != cost.dtype:
+        cached = game.__dict__["_action_cost_action_major"] = to_action_major(cost)
+    return cached
 
 
 def _keeps_separable(game: FiniteMFG, ms: torch.Tensor) -> bool:
@@ -176,15 +200,72 @@ def action_argmax(q: torch.Tensor) -> torch.Tensor:
     return q.argmax(-1)
 
 
+def _planewise(q: torch.Tensor) -> bool:
+    # reductions over the actions of a large action-major tensor: adds of contiguous planes (torch's
+    # reduction over the strided action axis ran 3-5x slower on a million states)
+    return is_action_major(q) and _use_chain(q)
+
+
+def action_sum(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``sum_a x[..., a]`` ``(...)``, plane by plane on large action-major tensors."""
+    if not _planewise(x):
+        return torch.sum(x, -1, out=out) if out is not None else x.sum(-1)
+    acc = torch.add(x[..., 0], x[..., 1], out=out)
+    for a in range(2, x.shape[-1]):
+        acc.add_(x[..., a])
+    return acc
+
+
+def action_dot(pi: torch.Tensor, q: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``sum_a pi[..., a] q[..., a]`` ``(...)``; on large tensors a multiply-add chain over the action columns
+    (no ``(..., S, A)`` temporary, and contiguous passes over action-major planes)."""
+    if not _planewise(q):
+        return torch.sum(pi * q, -1, out=out) if out is not None else (pi * q).sum(-1)
+    acc = torch.mul(pi[..., 0], q[..., 0], out=out)
+    for a in range(1, q.shape[-1]):
+        acc.addcmul_(pi[..., a], q[..., a])
+    return acc
+
+
+def first_maximiser(q: torch.Tensor, best: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The lowest action ``a`` with ``q[..., a] == best`` (``best`` the max over actions) as ``uint8``
+    ``(...)``: ``argmax``'s index, found by marking the action columns from the last to the first (torch's
+    argmax over a strided action axis ran ~30x slower than these passes on a million states)."""
+    idx = out if out is not None else torch.empty(best.shape, dtype=torch.uint8, device=q.device)
+    # the index is the number of leading actions below the maximum: a sum of running products of
+    # 0/1 comparisons (float comparisons and products ran ~10x faster here than masked_fill_ on bytes)
+    run = torch.lt(q[..., 0], best, out=torch.empty(best.shape, dtype=q.dtype, device=q.device))
+    count = run.clone()
+    below = torch.empty_like(run)
+    for a in range(1, q.shape[-1] - 1):
+        run.mul_(torch.lt(q[..., a], best, out=below))
+        count.add_(run)
+    return idx.copy_(count)
+
+
+def one_hot(idx: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The deterministic policy ``(..., S, A)`` playing action ``idx`` ``(..., S)``, in ``like``'s dtype and layout."""
+    A = like.shape[-1]
+    out = empty(like.shape, action_major=is_action_major(like), dtype=like.dtype, device=like.device)
+    for a in range(A):
+        torch.eq(idx, a, out=out[..., a])
+    return out
+
+
+def _indexed(q: torch.Tensor) -> bool:
+    # the greedy policy from per-step indices: on action-major (stencil) tensors, where argmax is slowest
+    return is_action_major(q)
+
+
 def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Value ``V`` ``(H+1, S)`` and action value ``Q`` ``(H, S, A)`` of policy ``pi`` ``(H, S, A)``."""
     H = mdp.H
     V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
-        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
+        mdp.backup(t, V[t + 1], out=Q[t])
         # 0 * (-inf) guards are unnecessary: Q is finite for every action
-        V[t] = (pi[t] * Q[t]).sum(-1)
+        action_dot(pi[t], Q[t], out=V[t])
     return V, Q
 
 
@@ -196,10 +277,13 @@ def best_response(mdp: FrozenMDP) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     H = mdp.H
     V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
+    idx = torch.empty(V.shape[0] - 1, *V.shape[1:], dtype=torch.uint8, device=V.device) if _indexed(Q) else None
     for t in range(H - 1, -1, -1):
-        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
+        mdp.backup(t, V[t + 1], out=Q[t])
         action_max(Q[t], mdp.legal, out=V[t])
-    return V, Q, greedy(Q, mdp.legal)
+        if idx is not None:  # while Q[t] is fresh in cache: the greedy policy never re-reads Q
+            first_maximiser(_mask(Q[t], mdp.legal), V[t], out=idx[t])
+    return V, Q, (one_hot(idx, Q) if idx is not None else greedy(Q, mdp.legal))
 
 
 def evaluate_and_best_respond(
@@ -220,11 +304,11 @@ def evaluate_and_best_respond(
     V2[:, H] = mdp.terminal
     if not keep_best_q:
         Q = mdp.empty_q()
+        qb = torch.empty_like(Q[0])  # the best response's Q_t, one step at a time (same layout as Q)
         for t in range(H - 1, -1, -1):
-            pair = mdp.kernels[t].pull(V2[:, t + 1])
-            q = mdp.q_step(t, pair[0], out=Q[t])
-            qb = mdp.q_step(t, pair[1], out=pair[1])
-            torch.sum(pi[t] * q, -1, out=V2[0, t])
+            q = mdp.backup(t, V2[0, t + 1], out=Q[t])
+            mdp.backup(t, V2[1, t + 1], out=qb)
+            action_dot(pi[t], q, out=V2[0, t])
             action_max(qb, mdp.legal, out=V2[1, t])
         Vb = V2[1]
         q_best = _CachedQ(mdp, Vb)
@@ -234,7 +318,7 @@ def evaluate_and_best_respond(
     # strided (H, 2, ...)[:, 0] view ran ~6x slower than on contiguous tensors of a batch's size)
     Q2 = mdp.empty_q((2,))
     for t in range(H - 1, -1, -1):
-        q = mdp.q_step(t, mdp.kernels[t].pull(V2[:, t + 1]), out=Q2[:, t])
+        q = mdp.backup(t, V2[:, t + 1], out=Q2[:, t])
         torch.sum(pi[t] * q[0], -1, out=V2[0, t])
         action_max(q[1], mdp.legal, out=V2[1, t])
     Qb = Q2[1]
@@ -253,7 +337,7 @@ class _CachedQ:
             mdp = self.mdp
             self.Q = mdp.empty_q()
             for t in range(mdp.H - 1, -1, -1):
-                mdp.q_step(t, mdp.kernels[t].pull(self.V[t + 1]), out=self.Q[t])
+                mdp.backup(t, self.V[t + 1], out=self.Q[t])
         return self.Q
 
 
@@ -269,7 +353,7 @@ def soft_best_response(mdp: FrozenMDP, temperature: float) -> tuple[torch.Tensor
     V, Q = mdp.empty_v(), mdp.empty_q()
     V[H] = mdp.terminal
     for t in range(H - 1, -1, -1):
-        mdp.q_step(t, mdp.kernels[t].pull(V[t + 1]), out=Q[t])
+        mdp.backup(t, V[t + 1], out=Q[t])
         V[t] = temperature * torch.logsumexp(_mask(Q[t], mdp.legal) / temperature, dim=-1)
     return V, Q, softmax_policy(Q, temperature, mdp.legal)
 
@@ -289,16 +373,8 @@ def _greedy_planes(q: torch.Tensor) -> torch.Tensor:
     The maximum comes from the plane-wise chain of :func:`action_max`; the index is the lowest action
     equal to it (as ``argmax``), found by marking the planes from the last to the first. Torch's argmax over
     the strided action axis ran ~30x slower than these passes on a million states."""
-    A = q.shape[-1]
     best = action_max(q) if _use_chain(q) else q.amax(-1)
-    idx = torch.full(best.shape, A - 1, dtype=torch.uint8, device=q.device)
-    hit = torch.empty(best.shape, dtype=torch.bool, device=q.device)
-    for a in range(A - 2, -1, -1):
-        idx.masked_fill_(torch.eq(q[..., a], best, out=hit), a)
-    out = empty(q.shape, action_major=True, dtype=q.dtype, device=q.device)
-    for a in range(A):
-        out[..., a].copy_(torch.eq(idx, a, out=hit))
-    return out
+    return one_hot(first_maximiser(q, best), q)
 
 
 def argmax_e(q: torch.Tensor, legal: torch.Tensor | None = None, tol: float = 1e-12) -> torch.Tensor:
@@ -317,6 +393,14 @@ def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | No
     z = _mask(Q, legal)
     if not (isinstance(temperature, float | int) and temperature == 1):  # x / 1 is x: skip a pass (mirror descent)
         z = z / temperature
+    if _planewise(z):  # the same steps plane by plane: contiguous passes, no broadcast over strided actions
+        m, e = action_max(z), torch.empty_like(z)
+        for a in range(z.shape[-1]):
+            torch.sub(z[..., a], m, out=e[..., a])
+        total = action_sum(e.exp_())
+        for a in range(z.shape[-1]):
+            e[..., a].div_(total)
+        return e
     e = (z - z.amax(-1, keepdim=True)).exp_()
     return e.div_(e.sum(-1, keepdim=True))
 
