@@ -196,7 +196,11 @@ TABLES = {
     ),
     "large_grid.json": (
         "A million-state grid against the memory-traffic floor",
-        "python benchmarks/bench_large_grid.py",
+        "python benchmarks/bench_large_grid.py --skip-sparse",
+    ),
+    "compiled_step.json": (
+        "The large grid's backward step: the eager passes against one torch.compile'd kernel",
+        "python benchmarks/bench_compiled_step.py",
     ),
     "ops_per_iteration.json": (
         "Operators and host syncs per iteration on MFGLib's environments, rewards per step vs batched",
