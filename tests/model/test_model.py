@@ -190,3 +190,28 @@ def test_finite_check_survives_an_overflowing_sum_and_still_catches_inf():
     nan[1, 0] = float("nan")
     with pytest.raises(ValidationError, match=r"at index \[1, 0\]"):
         _check_values(nan, "reward", None)
+
+
+def test_sparse_push_through_its_matrix_matches_bincount_and_batches_bit_for_bit(monkeypatch):
+    import mfglearn.model.kernels as kernels
+    from mfglearn.model.kernels import SparseKernel
+
+    gen = torch.Generator().manual_seed(4)
+    S, A, K = 300, 4, 5
+    index = torch.randint(0, S, (S, A, K), generator=gen)
+    index[:, :, 1] = index[:, :, 0]  # repeated successors are merged in the matrix
+    prob = torch.rand(S, A, K, generator=gen, dtype=torch.float64)
+    k = SparseKernel(index, prob / prob.sum(-1, keepdim=True))
+    assert k.index.numel() >= kernels.MATRIX_PUSH_MIN
+    m = torch.rand(7, S, A, generator=gen, dtype=torch.float64)
+    k.push(m)
+    assert "_push_matrix" not in k.__dict__  # a kernel of its own (new every step, as mean-field-dependent ones)
+    game = FiniteMFG(
+        n_states=S, n_actions=A, mu0=torch.full((S,), 1 / S), reward=torch.zeros(S, A), transition=k, horizon=2
+    )
+    k = game.kernel_at(0)
+    batch = k.push(m)
+    assert "_push_matrix" in k.__dict__
+    assert all(torch.equal(batch[i], k.push(m[i])) for i in range(7))  # members push with their solo bits
+    monkeypatch.setattr(kernels, "MATRIX_PUSH_MIN", 1 << 40)
+    torch.testing.assert_close(batch, k.push(m), rtol=1e-14, atol=1e-15)  # the bincount path

@@ -155,6 +155,7 @@ class FiniteMFG:
         self._static_kernel: Kernel | None = None
         if not callable(self.transition) or isinstance(self.transition, Kernel):
             self._static_kernel = self._to_device(as_kernel(self.transition, self.n_states))
+            self._static_kernel._reused = True  # pushed every step of every solve: worth derived forms
         self.check()
 
     # ------------------------------------------------------------------ helpers
@@ -497,6 +498,7 @@ def _kernel_to(k: Kernel, device, dtype: torch.dtype | None = None) -> Kernel:
         "_offset_index",
         "_sparse",
         "_allowed_flat",
+        "_push_matrix",
     ):  # derived from the tensors replaced below: rebuilt on use
         k2.__dict__.pop(cache, None)
     for attr, val in vars(k).items():

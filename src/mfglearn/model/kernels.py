@@ -24,6 +24,8 @@ they are; members with kernels of their own use :class:`BatchSparseKernel` or
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from mfglearn._common.sampling import categorical
@@ -163,6 +165,8 @@ class SparseKernel(Kernel):
         return cls(idx, torch.ones(idx.shape, dtype=dtype, device=idx.device))
 
     def push(self, m: torch.Tensor) -> torch.Tensor:
+        if _pushes_by_matrix(self, m):
+            return _push_by_matrix(self, m)
         # one successor of probability 1 (a deterministic kernel): m * 1 is m, so skip the product
         unit = _successors(self, self.index, self.prob, -1)[1][0] is None
         w = m.unsqueeze(-1) if unit else m.unsqueeze(-1) * self.prob
@@ -283,6 +287,47 @@ def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: in
 
 
 # gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
+MATRIX_PUSH_MIN = 1 << 12  # entries of a game's static CPU kernel from which it pushes through a CSR matrix
+MATRIX_PUSH_MAX = 1 << 22  # above, one game's push gains nothing and the matrix costs seconds and ~3x the index
+
+
+def _pushes_by_matrix(k: SparseKernel, m: torch.Tensor) -> bool:
+    # the kernel alone decides (never the batch): a batch's members then push with their solo solves' bits.
+    # Only a game's static kernel (``_reused``, set by FiniteMFG): building the matrix costs 40-100 pushes,
+    # which a mean-field-dependent kernel, new every step, would pay every time
+    return (
+        getattr(k, "_reused", False)
+        and MATRIX_PUSH_MIN <= k.index.numel() <= MATRIX_PUSH_MAX
+        and m.device.type == "cpu"
+        and k.index.device.type == "cpu"
+    )
+
+
+def _push_by_matrix(k: SparseKernel, m: torch.Tensor) -> torch.Tensor:
+    """``push`` as ``P^T m`` with ``P^T`` an ``(S, S A)`` CSR matrix built once per kernel: a batch's
+    ``(B, S, A)`` masses in one sparse product, measured 7x faster than the offset ``bincount`` on MFGLib's
+    crowd motion (B = 256), and about as fast on one game (0.9x to 1.6x ``bincount``'s speed from 10^4 to 10^6
+    entries); the product adds each bin's terms in source order, as ``bincount`` does, except that repeated
+    successors of one pair are merged first (round-off)."""
+    S, A = k.n_states, k.n_actions
+    dtype = torch.promote_types(m.dtype, k.prob.dtype)  # bincount's weights m * prob promote so
+    PT = k.__dict__.get("_push_matrix")
+    if PT is None or PT[0] is not k.index or PT[1].dtype != dtype:
+        rows = torch.arange(S * A).repeat_interleave(k.index.shape[-1])
+        with warnings.catch_warnings():  # torch flags sparse CSR as beta; the product used here is stable
+            warnings.simplefilter("ignore", UserWarning)
+            coo = torch.sparse_coo_tensor(
+                torch.stack([k.index.reshape(-1), rows]),
+                k.prob.reshape(-1).to(dtype),
+                (S, S * A),
+                check_invariants=True,
+            )
+            PT = k.__dict__["_push_matrix"] = (k.index, coo.coalesce().to_sparse_csr())
+    lead = m.shape[:-2]
+    flat = m.reshape(-1, S * A).to(dtype)
+    return (PT[1] @ flat.T).T.reshape(*lead, S)
+
+
 PER_SUCCESSOR_MIN = 1 << 12
 PER_SUCCESSOR_MIN_ROWS = 1 << 13  # entries of the kernel itself, for kernels of 5 or more successors
 
