@@ -9,6 +9,7 @@ import torch
 import mfglearn
 from mfglearn.core.flow import mean_field_flow
 from mfglearn.core.value import action_dot, best_response, first_maximiser, freeze, one_hot
+from mfglearn.errors import ShapeError
 from mfglearn.model.kernels import GridKernel
 from mfglearn.model.layout import empty, is_action_major
 
@@ -28,6 +29,8 @@ def test_pull_into_out_and_push_match_the_sparse_kernel(noise, action_major):
     assert got.data_ptr() == Q[:, 2].data_ptr()  # written in place: no temporary
     torch.testing.assert_close(Q[:, 2], sp.pull(v))
     assert Q[:, [0, 1, 3]].isnan().all()  # nothing else touched
+    with pytest.raises(ShapeError, match=r"pull out must have shape \(3, 63, 5\)"):
+        k.pull(v, out=Q[0])
     m = torch.rand(S, 5, generator=gen, dtype=torch.float64)
     m = m if not action_major else m.T.contiguous().T
     torch.testing.assert_close(k.push(m), sp.push(m))

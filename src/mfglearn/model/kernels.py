@@ -594,6 +594,8 @@ class GridKernel(Kernel):
         R, C = self.R, self.C
         if out is None:
             out = torch.empty(*batch, 5, self.n_states, dtype=v.dtype, device=v.device).transpose(-1, -2)
+        elif tuple(out.shape) != (*batch, self.n_states, 5):
+            raise ShapeError(f"pull out must have shape {(*batch, self.n_states, 5)}, got {tuple(out.shape)}")
         planes = out.transpose(-1, -2).view(*batch, 5, R, C)
         g = v.reshape(*batch, R, C)
         w = planes[..., 0, :, :]  # "stay" lands where the noise takes the agent: the noise's average of v
