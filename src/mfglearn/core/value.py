@@ -228,10 +228,11 @@ def action_dot(pi: torch.Tensor, q: torch.Tensor, out: torch.Tensor | None = Non
 
 
 def first_maximiser(q: torch.Tensor, best: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """The lowest action ``a`` with ``q[..., a] == best`` (``best`` the max over actions) as ``uint8``
-    ``(...)``: ``argmax``'s index, found by marking the action columns from the last to the first (torch's
-    argmax over a strided action axis ran ~30x slower than these passes on a million states)."""
-    idx = out if out is not None else torch.empty(best.shape, dtype=torch.uint8, device=q.device)
+    """The lowest action ``a`` with ``q[..., a] == best`` (``best`` the max over actions), ``(...)``, as
+    ``uint8`` up to 256 actions: ``argmax``'s index, from passes over the action columns (torch's argmax over
+    a strided action axis ran ~30x slower than these passes on a million states)."""
+    if out is None:
+        out = torch.empty(best.shape, dtype=torch.uint8 if q.shape[-1] <= 256 else torch.long, device=q.device)
     # the index is the number of leading actions below the maximum: a sum of running products of
     # 0/1 comparisons (float comparisons and products ran ~10x faster here than masked_fill_ on bytes)
     run = torch.lt(q[..., 0], best, out=torch.empty(best.shape, dtype=q.dtype, device=q.device))
@@ -240,7 +241,7 @@ def first_maximiser(q: torch.Tensor, best: torch.Tensor, out: torch.Tensor | Non
     for a in range(1, q.shape[-1] - 1):
         run.mul_(torch.lt(q[..., a], best, out=below))
         count.add_(run)
-    return idx.copy_(count)
+    return out.copy_(count)
 
 
 def one_hot(idx: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -254,7 +255,7 @@ def one_hot(idx: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 def _indexed(q: torch.Tensor) -> bool:
     # the greedy policy from per-step indices: on action-major (stencil) tensors, where argmax is slowest
-    return is_action_major(q)
+    return is_action_major(q) and q.shape[-1] <= 256
 
 
 def evaluate_policy(mdp: FrozenMDP, pi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
