@@ -217,8 +217,8 @@ def action_sum(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor
 
 
 def action_dot(pi: torch.Tensor, q: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """``sum_a pi[..., a] q[..., a]`` ``(...)``; on large tensors a multiply-add chain over the action columns
-    (no ``(..., S, A)`` temporary, and contiguous passes over action-major planes)."""
+    """``sum_a pi[..., a] q[..., a]`` ``(...)``; on large action-major tensors a multiply-add chain over the
+    action planes (no ``(..., S, A)`` temporary, contiguous passes)."""
     if not _planewise(q):
         return torch.sum(pi * q, -1, out=out) if out is not None else (pi * q).sum(-1)
     acc = torch.mul(pi[..., 0], q[..., 0], out=out)

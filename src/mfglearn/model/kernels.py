@@ -286,7 +286,6 @@ def _successors(owner: Kernel, index: torch.Tensor, prob: torch.Tensor, axis: in
     return cached[2], cached[3], cached[4]
 
 
-# gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
 MATRIX_PUSH_MIN = 1 << 12  # entries of a game's static CPU kernel from which it pushes through a CSR matrix
 MATRIX_PUSH_MAX = 1 << 22  # above, one game's push gains nothing and the matrix costs seconds and ~3x the index
 
@@ -328,6 +327,7 @@ def _push_by_matrix(k: SparseKernel, m: torch.Tensor) -> torch.Tensor:
     return (PT[1] @ flat.T).T.reshape(*lead, S)
 
 
+# gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
 PER_SUCCESSOR_MIN = 1 << 12
 PER_SUCCESSOR_MIN_ROWS = 1 << 13  # entries of the kernel itself, for kernels of 5 or more successors
 
