@@ -42,11 +42,18 @@ from mfglearn.games.peers.mfglib import MFGLIB_NAMES
 ENVS = MFGLIB_NAMES
 
 
-def run_mfglib(env, alg, iterations: int, opt_einsum: bool) -> tuple[float, float]:
+def run_mfglib(env, alg, iterations: int, opt_einsum: bool) -> tuple[float, float, int | None]:
+    """MFGLib's ms per iteration, final exploitability and the first iterate whose policy holds a NaN (or None).
+
+    MFGLib does not check its iterates: once a float32 policy turns NaN, ``exploitability_score`` keeps
+    returning a finite number for it, so the final exploitability alone can look converged.
+    """
     torch.backends.opt_einsum.enabled = opt_einsum
     t0 = time.perf_counter()
-    _, expls, _ = alg.solve(env, max_iter=iterations, atol=None, rtol=None)
-    return (time.perf_counter() - t0) / iterations * 1e3, float(expls[-1])
+    pis, expls, _ = alg.solve(env, max_iter=iterations, atol=None, rtol=None)
+    ms = (time.perf_counter() - t0) / iterations * 1e3
+    nan_from = next((k for k, pi in enumerate(pis) if torch.isnan(pi).any()), None)
+    return ms, float(expls[-1]), nan_from
 
 
 def algorithms(name: str):
@@ -56,7 +63,8 @@ def algorithms(name: str):
     algs = [("OMD", OnlineMirrorDescent(alpha=1.0), "mirror_descent", {"learning_rate": 1.0}, False)]
     if name != "equilibrium_price":  # MFGLib's fictitious play crashes on 2-D actions
         algs.append(("FP", FictitiousPlay(), "fictitious_play", {"ties": "uniform"}, False))
-    algs.append(("PD", PriorDescent(eta=1.0), "prior_descent", {"temperature": 1.0}, False))
+    # inner_steps=None is MFGLib's default n_inner; without it mfglearn's own default (10) ran another algorithm
+    algs.append(("PD", PriorDescent(eta=1.0), "prior_descent", {"temperature": 1.0, "inner_steps": None}, False))
     algs.append(("MF-OMO", MFOMO(), "mf_omo", {}, True))
     omi = OccupationMeasureInclusion(alpha=1e-3)
     algs.append(("OMI", omi, "occupation_measure_inclusion", {"learning_rate": 1e-3}, True))
@@ -128,15 +136,16 @@ def sweep(names: list[str], size: int, iterations: int, sample: int, out_dir: Pa
                 s_ours = time.perf_counter() - t0
             picks = sorted({round(i * (size - 1) / max(sample - 1, 1)) for i in range(sample)})
             timings = {}
-            diffs, theirs = [], []
+            diffs, theirs, nans = [], [], []
             for opt in [False, True] if have_opt else [False]:
                 t_lib = 0.0
                 for i in picks:
                     alg = OnlineMirrorDescent(alpha=grid[i]) if label == "OMD" else PriorDescent(eta=grid[i])
-                    ms, expl = run_mfglib(env, alg, iterations, opt_einsum=opt)
+                    ms, expl, nan_from = run_mfglib(env, alg, iterations, opt_einsum=opt)
                     t_lib += ms * iterations / 1e3
                     if not opt:
                         theirs.append(expl)
+                        nans.append(nan_from)
                         diffs.append(abs(expl - results[i].exploitability) / max(1.0, abs(expl)))
                 timings[opt] = t_lib * size / len(picks)
             row = dict(
@@ -151,6 +160,7 @@ def sweep(names: list[str], size: int, iterations: int, sample: int, out_dir: Pa
                 sampled_settings=[grid[i] for i in picks],
                 mfglib_exploitability=theirs,
                 mfglearn_exploitability=[results[i].exploitability for i in picks],
+                mfglib_policy_nan_from=nans,
                 # MFGLib computes in float32: agreement is to ~1e-5 relative, except where its exp(Q / eta)
                 # under- or overflows (prior descent at small eta; mfglearn works in the log domain)
                 agree=sum(d <= 1e-4 for d in diffs),
@@ -211,7 +221,7 @@ def main() -> None:
             t0 = time.perf_counter()
             res = mfglearn.solve(game, ours, iterations=its, **hp)
             ms_ours = (time.perf_counter() - t0) / its * 1e3
-            ms_lib, expl_lib = run_mfglib(env, alg, its, opt_einsum=False)
+            ms_lib, expl_lib, nan_from = run_mfglib(env, alg, its, opt_einsum=False)
             row = dict(
                 env=name,
                 algorithm=label,
@@ -221,13 +231,15 @@ def main() -> None:
                 ratio=ms_lib / ms_ours,
                 mfglearn_exploitability=res.exploitability,
                 mfglib_exploitability=expl_lib,
+                mfglib_policy_nan_from=nan_from,
             )
             line = f"{name:30s} {label:9s} {ms_ours:11.3f} {ms_lib:10.3f} {ms_lib / ms_ours:7.1f}"
             if have_opt:
-                ms_opt, _ = run_mfglib(env, alg, its, opt_einsum=True)
+                ms_opt, _, _ = run_mfglib(env, alg, its, opt_einsum=True)
                 row.update(mfglib_opt_einsum_ms=ms_opt, ratio_opt_einsum=ms_opt / ms_ours)
                 line += f" {ms_opt:14.3f} {ms_opt / ms_ours:7.1f}"
             line += f" {res.exploitability:14.6g} {expl_lib:12.6g}"
+            line += f"  (MFGLib's policy is NaN from iterate {nan_from})" if nan_from is not None else ""
             print(line, flush=True)
             rows.append(row)
     torch.backends.opt_einsum.enabled = True

@@ -178,6 +178,10 @@ TABLES = {
     "openspiel.json": ("OpenSpiel 2.0.2, same game, solver and iterations", "python benchmarks/bench_openspiel.py"),
     "mfglib.json": ("MFGLib 0.3.0, its ten environments", "python benchmarks/bench_mfglib.py"),
     "mfglib_scaling.json": ("MFGLib 0.3.0, growing state spaces", "python benchmarks/bench_mfglib.py --scaling"),
+    "mfglib_disagreements.json": (
+        "MFGLib 0.3.0: where the final exploitabilities differ, and why",
+        "python benchmarks/mfglib_disagreements.py",
+    ),
     "benchmfg.json": (
         "Bench-MFG 0.1.3 (JAX, JIT-compiled), ms per iteration",
         "python benchmarks/bench_benchmfg.py --iterations 30",

@@ -99,6 +99,7 @@ OMO_SGD = [
     "random_linear",
     "equilibrium_price",
     "conservative_treasure_hunting",
+    "linear_quadratic",
 ]
 
 
@@ -164,3 +165,15 @@ def test_occupation_measure_inclusion_matches_mfglib(name):
     ours = mfglearn.solve(game, "occupation_measure_inclusion", iterations=6, learning_rate=0.1)
     assert float((pis[-1].reshape(ours.policy.shape).double() - ours.policy).abs().max()) < 1e-4
     assert close(expls[-1], ours.history["exploitability"][-1], 1e-4)
+
+
+def test_occupation_measure_inclusion_accepts_a_round_off_plateau():
+    """Equilibrium price at MFGLib's step 1e-3: the projection's residual stalls at 1.1e-9 (tol 1e-9) while
+    its line search keeps finding round-off-sized ascent; it used to raise after 500 Newton steps."""
+    from mfglib.alg import OccupationMeasureInclusion
+
+    env, game = pair("equilibrium_price")
+    _, expls, _ = OccupationMeasureInclusion(alpha=1e-3).solve(env, max_iter=30, atol=None, rtol=None)
+    ours = mfglearn.solve(game, "occupation_measure_inclusion", iterations=30, learning_rate=1e-3)
+    assert close(expls[-1], ours.exploitability, 1e-6)
+    assert ours.exploitability == pytest.approx(7.036792603532216, rel=1e-9)
