@@ -7,7 +7,7 @@ import mfglearn
 from mfglearn import FiniteMFG
 from mfglearn.core.flow import mean_field_flow
 from mfglearn.errors import ShapeError, UnknownNameError, ValidationError
-from mfglearn.model.kernels import ComposedKernel, DenseKernel, SparseKernel
+from mfglearn.model.kernels import ComposedKernel, DenseKernel, SparseKernel, _check_index_prob
 
 
 def tiny(**over):
@@ -64,6 +64,32 @@ def test_sparse_index_out_of_range():
     idx = torch.tensor([[[0], [5]], [[1], [0]]])
     with pytest.raises(ValidationError, match=r"successor index\[s, a, b\]=\(0, 1, 0\) is 5, outside 0..1"):
         tiny(transition=(idx, torch.ones(2, 2, 1)))
+
+
+@pytest.mark.parametrize(
+    "prob, index, match",
+    [
+        ([[[float("nan"), 1.0]]], None, r"\(0, 0, 0\) is nan; all entries must be finite"),
+        ([[[float("inf"), float("-inf")]]], None, r"\(0, 0, 0\) is inf"),
+        ([[[1.0 + 1e-5, 0.0]]], None, r"\(0, 0\) sum to 1.00001"),
+        ([[[1.5, -0.5]]], None, r"\(0, 0, 1\) is -0.5 < 0"),
+        ([[[0.5, 0.5]]], [[[0, -1]]], r"\(0, 0, 1\) is -1, outside 0..1"),
+        ([[[0.5, 0.5]]], [[[2, 0]]], r"\(0, 0, 0\) is 2, outside 0..1"),
+        ([[[]]], [[[]]], r"sum to 0, not 1"),
+    ],
+)
+def test_kernel_check_rejects_every_kind_of_bad_row(prob, index, match):
+    # the fast path reads back four extremes: each kind of bad entry must still fail it and be named
+    prob = torch.tensor(prob, dtype=torch.float64).reshape(1, 1, -1)
+    index = None if index is None else torch.tensor(index, dtype=torch.int64).reshape(1, 1, -1)
+    with pytest.raises(ValidationError, match=match):
+        _check_index_prob(index, prob, 2, "k", "[s, a, b]")
+
+
+def test_kernel_check_accepts_rows_within_its_tolerance():
+    prob = torch.tensor([[[1.0 - 5e-7, 5e-7 - 5e-7]], [[0.25, 0.75]]], dtype=torch.float64)
+    _check_index_prob(torch.tensor([[[0, 1]], [[1, 1]]]), prob, 2, "k", "[s, a, b]")
+    _check_index_prob(None, torch.tensor([[[1.0 + 9e-7, -9e-7]]], dtype=torch.float64), 2, "k", "[s, a, b]")
 
 
 def test_callable_reward_with_wrong_shape():
