@@ -67,6 +67,26 @@ def test_fictitious_play_matches_mfglib(name):
     assert close(expls[-1], ours.history["exploitability"][-1], 1e-4)
 
 
+def test_linear_quadratic_kernel_jumps_at_the_symmetric_mean():
+    # x = -5, a = 0, eps = 0 moves to -5 + (m_t + 5) * 0.1 = -4.5 at m_t = 0: the sign of m_t's round-off
+    # picks the successor, in MFGLib and in mfglearn alike (the peers guide: MF-OMO on linear-quadratic)
+    env, game = pair("linear_quadratic")
+    nS, nA = game.S, game.A
+    main = []
+    for shift in (-1e-5, 1e-5):
+        mu = torch.full((nS,), 1.0 / nS)
+        mu[0] -= shift
+        mu[-1] += shift  # m_t = 10 * shift
+        L = (mu.unsqueeze(-1) / nA).expand(nS, nA)
+        theirs = int(env.prob(0, L)[:, 0, nA // 2].argmax())  # MFGLib's (S', S, A)
+        one = torch.zeros(nS, nA, dtype=torch.float64)
+        one[0, nA // 2] = 1.0  # all mass on x = -5, a = 0: the push is that pair's successor distribution
+        ours = int(game.kernel_at(0, L.double()).push(one).argmax())
+        assert theirs == ours
+        main.append(ours)
+    assert main == [0, 1]  # the main successor of x = -5 jumps from -5 to -4 across m_t = 0
+
+
 def test_mfglib_fictitious_play_crash_is_real():
     env, _ = pair("equilibrium_price")
     with pytest.raises(RuntimeError, match="size of tensor"):
