@@ -257,16 +257,22 @@ class DenseKernel(Kernel):
         self.n_states = int(P.shape[0])
         self.n_actions = int(P.shape[1])
 
-    # matmul rather than einsum: on a small game's kernel einsum's equation handling cost ~7 us of its ~13 per
-    # call, and mean-field-dependent games push and pull through a new kernel at every time step
+    # The products torch.einsum makes for "...sa,sat->...t" and "sat,...t->...sa" (the same bmm calls on the
+    # same layouts, so the same bits: tests/model/test_kernels_einsum.py), without its equation handling,
+    # which cost 2-4 us of ~9 per call on a small game; mean-field-dependent games build a kernel every step.
     def push(self, m: torch.Tensor) -> torch.Tensor:
-        return m.reshape(*m.shape[:-2], -1) @ self.P.reshape(-1, self.P.shape[-1])
+        S, A, T = self.P.shape
+        flat = m.transpose(-1, -2).reshape(1, -1, S * A)  # einsum contracts (a, s) with a outermost
+        return torch.bmm(flat, self.P.transpose(0, 1).reshape(1, S * A, T)).reshape(*m.shape[:-2], T)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
         if v.dim() == 1:
             return self.P @ v
-        lead = v.shape[:-1]
-        return (self.P @ v.reshape(-1, v.shape[-1]).T).movedim(-1, 0).unflatten(0, lead)
+        S, A, T = self.P.shape
+        if A == 1:  # einsum drops the unit axis and takes another path
+            return torch.einsum("sat,...t->...sa", self.P, v)
+        out = torch.bmm(v.reshape(1, -1, T), self.P.reshape(1, S * A, T).transpose(1, 2))
+        return out.reshape(*v.shape[:-1], S, A)
 
     def dense(self) -> torch.Tensor:
         return self.P
