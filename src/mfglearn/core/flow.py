@@ -60,11 +60,14 @@ def mean_field_flow(game: FiniteMFG, pi: torch.Tensor) -> Flow:
     mu[0] = game.mu0
     kernels: list[Kernel] = []
     static = None if game.transition_depends_on_mean_field else game.kernel_at(0)
+    # per-step views from unbind (one call each) rather than an index per step: small games are dispatch-bound
+    mus, pis = mu.unbind(0), pi.unbind(0)
+    sas = sa.unbind(0) if state_action else [None] * H
     for t in range(H):
-        m = torch.mul(mu[t].unsqueeze(-1), pi[t], out=sa[t] if state_action else None)
-        k = static if static is not None else game.kernel_at(t, m if state_action else mu[t])
+        m = torch.mul(mus[t].unsqueeze(-1), pis[t], out=sas[t])
+        k = static if static is not None else game.kernel_at(t, m if state_action else mus[t])
         kernels.append(k)
-        mu[t + 1] = k.push(m)
+        mus[t + 1].copy_(k.push(m))
     return Flow(mu=mu, kernels=kernels, pi=pi, sa_store=sa)
 
 

@@ -105,7 +105,10 @@ class FrozenMDP:
         else:
             pulled = k.pull(v_next)
         if not self.separable:
-            return torch.add(pulled, self._reward[t], out=out)
+            steps = self.__dict__.get("_reward_steps")
+            if steps is None:  # the H per-step views in one unbind (an index per step costs ~1.5 us)
+                steps = self._reward_steps = self._reward.unbind(0)
+            return torch.add(pulled, steps[t], out=out)
         r, cost = self.state_reward[t], self.action_cost
         if not (is_action_major(pulled) and is_action_major(cost)):
             return torch.add(pulled, r.unsqueeze(-1), out=out).add_(cost)
@@ -318,10 +321,14 @@ def evaluate_and_best_respond(
     # the pair axis first: the returned V, Q, V_best, Q_best are then contiguous (elementwise work on a
     # strided (H, 2, ...)[:, 0] view ran ~6x slower than on contiguous tensors of a batch's size)
     Q2 = mdp.empty_q((2,))
+    # the per-step views made in a few unbind calls: on a small game each Python-level index costs about
+    # as much as the arithmetic of a step
+    v_pair, q_pair, pis = V2.unbind(1), Q2.unbind(1), pi.unbind(0)
+    v_eval, v_best = V2[0].unbind(0), V2[1].unbind(0)
     for t in range(H - 1, -1, -1):
-        q = mdp.backup(t, V2[:, t + 1], out=Q2[:, t])
-        torch.sum(pi[t] * q[0], -1, out=V2[0, t])
-        action_max(q[1], mdp.legal, out=V2[1, t])
+        q_eval, q_best = mdp.backup(t, v_pair[t + 1], out=q_pair[t]).unbind(0)
+        torch.sum(pis[t] * q_eval, -1, out=v_eval[t])
+        action_max(q_best, mdp.legal, out=v_best[t])
     Qb = Q2[1]
     br = (lambda: greedy(Qb, mdp.legal)) if lazy_best_policy else greedy(Qb, mdp.legal)
     return V2[0], Q2[0], V2[1], Qb, br
