@@ -13,7 +13,7 @@ approximates both, and its published numbers follow from these approximations:
 * exploitability is ``mu . (V* - V^pi)`` with both after ``horizon - 1`` backups.
 
 On an ergodic game with a mean-field-independent kernel both conventions converge to the
-same numbers as ``n`` and ``horizon`` grow (``tests/core/test_finite_step.py``); they differ
+same numbers as ``n`` and ``horizon`` grow (``tests/games/test_benchmfg_games.py``); they differ
 on reducible chains (the finite-step law depends on where it starts) and on kernels with no
 exact mean-field fixed point (kinetic congestion), where only this convention is defined.
 """

@@ -7,7 +7,7 @@ the class then runs the class's own ``_update`` on the stacked state: policies `
 the same primitives, one host synchronisation per iteration for every member's metrics. At the
 end each member receives its slice (policy, state tensors, history), so its :meth:`result`,
 :meth:`state_dict` and further :meth:`step` calls are those of an ordinary solve; each equals
-its unbatched solve to round-off (``tests/test_batch.py``).
+its unbatched solve to round-off (``tests/solvers/test_batch.py``).
 """
 
 from __future__ import annotations

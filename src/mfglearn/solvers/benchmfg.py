@@ -6,7 +6,7 @@ over Boltzmann logits, each exactly as Bench-MFG's JAX solvers run them: the sol
 running mean field moved by ``mean_field_steps`` transition steps per update, Q-functions and
 exploitabilities follow Bench-MFG's finite-step convention
 (:mod:`mfglearn.core.finite_step`). Checked against bench-mfg-suite in float64
-(``tests/solvers/test_benchmfg_parity.py``).
+(``tests/games/peers/test_benchmfg_parity.py``).
 
 Each records ``exploitability`` in that convention (what Bench-MFG reports); with
 ``exact_metrics=True`` also ``exact_exploitability``, mfglearn's exact stationary one.

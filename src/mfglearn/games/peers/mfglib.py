@@ -19,7 +19,7 @@ docstring says so.
 
 Solvers: ``mirror_descent(learning_rate=alpha)`` is MFGLib's ``OnlineMirrorDescent(alpha)``
 and ``fictitious_play(ties="uniform")`` its ``FictitiousPlay()`` (iterates agree to 1e-4,
-``tests/test_mfglib_parity.py``), except where the true Q-values tie exactly (building
+``tests/games/peers/test_mfglib_parity.py``), except where the true Q-values tie exactly (building
 evacuation, treasure hunting, crowd motion): MFGLib's greedy step then keeps the actions
 that float32 round-off happens to favour, which no float64 computation can follow.
 MFGLib's fictitious play crashes on ``equilibrium_price`` (two-dimensional actions); ours runs.
