@@ -206,6 +206,10 @@ TABLES = {
         "The large grid's backward step: the eager passes against one torch.compile'd kernel",
         "python benchmarks/bench_compiled_step.py",
     ),
+    "dense_static.json": (
+        "A static dense kernel's push: its kept reordered copy against rebuilding it every push",
+        "python benchmarks/bench_dense_static.py",
+    ),
     "ops_per_iteration.json": (
         "Operators and host syncs per iteration on MFGLib's environments, rewards per step vs batched",
         "python benchmarks/ops_per_iteration.py",

@@ -247,6 +247,9 @@ class ComposedKernel(Kernel):
         _check_index_prob(self.noise_index, self.noise_prob, self.n_states, f"{name} noise", "[y, b]")
 
 
+DENSE_PUSH_COPY_MAX = 1 << 24  # entries of a static dense kernel up to which its push keeps a reordered copy
+
+
 class DenseKernel(Kernel):
     """A full ``(S, A, S)`` transition tensor ``P[s, a, s']``."""
 
@@ -263,7 +266,21 @@ class DenseKernel(Kernel):
     def push(self, m: torch.Tensor) -> torch.Tensor:
         S, A, T = self.P.shape
         flat = m.transpose(-1, -2).reshape(1, -1, S * A)  # einsum contracts (a, s) with a outermost
-        return torch.bmm(flat, self.P.transpose(0, 1).reshape(1, S * A, T)).reshape(*m.shape[:-2], T)
+        return torch.bmm(flat, self._push_matrix()).reshape(*m.shape[:-2], T)
+
+    def _push_matrix(self) -> torch.Tensor:
+        """``P`` as the ``(1, A S, S')`` matrix the push multiplies: a copy (the (a, s) order is not P's), kept
+        on a game's static kernel (``_reused``), which pushes every step of every iteration
+        (``benchmarks/bench_dense_static.py``); up to ``DENSE_PUSH_COPY_MAX`` entries, since the kept copy
+        doubles the kernel's memory."""
+        S, A, T = self.P.shape
+        kept = self.__dict__.get("_push_copy")
+        if kept is not None and kept[0] is self.P:
+            return kept[1]
+        flat = self.P.transpose(0, 1).reshape(1, S * A, T)
+        if getattr(self, "_reused", False) and self.P.numel() <= DENSE_PUSH_COPY_MAX:
+            self._push_copy = (self.P, flat)
+        return flat
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
         if v.dim() == 1:
