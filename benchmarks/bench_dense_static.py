@@ -59,7 +59,10 @@ def main() -> None:
     print(f"{'S x A x H':>12s} {'rebuilt ms':>11s} {'kept ms':>9s} {'ratio':>6s} {'same bits':>9s}")
     rows = []
     for size in args.sizes.split(","):
-        S, A, H = (int(x) for x in size.lower().split("x"))
+        try:
+            S, A, H = (int(x) for x in size.lower().split("x"))
+        except ValueError:
+            ap.error(f"--sizes: {size!r} is not SxAxH (e.g. 100x5x50)")
         rebuilt, kept, same = [], [], True
         for _ in range(args.repeats):
             ms_off, hist_off = ms_per_iteration(S, A, H, args.iterations, keep=False)

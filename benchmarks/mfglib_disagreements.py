@@ -43,14 +43,18 @@ STEP_KEYS = ("learning_rate", "temperature", "optimizer_lr")
 REPORT_TOL = 1e-3  # bench_mfglib's final exploitabilities that differ by more, relative to max(1, e), are traced
 
 
+def differs(x: float, y: float, tol: float) -> bool:
+    """Whether ``x`` and ``y`` differ by more than ``tol`` relative to ``max(1, |y|)``."""
+    return abs(x - y) > tol * max(1.0, abs(y))
+
+
 def differing_pairs(results: Path = RESULTS) -> str:
     """``env:algorithm`` of every row of ``bench_mfglib``'s results whose two final exploitabilities differ."""
     rows = json.loads(results.read_text())["rows"]
     return ",".join(
         f"{r['env']}:{r['algorithm']}"
         for r in rows
-        if abs(r["mfglearn_exploitability"] - r["mfglib_exploitability"])
-        > REPORT_TOL * max(1.0, abs(r["mfglib_exploitability"]))
+        if differs(r["mfglearn_exploitability"], r["mfglib_exploitability"], REPORT_TOL)
     )
 
 
@@ -64,7 +68,7 @@ def step_size(solver: str, hp: dict) -> tuple[str, float] | None:
 
 def first_apart(a: list[float], b: list[float], tol: float) -> int | None:
     """1-based iterate where ``a`` and ``b`` first differ by more than ``tol`` relative, or None."""
-    return next((k + 1 for k, (x, y) in enumerate(zip(a, b, strict=True)) if abs(x - y) > tol * max(1.0, abs(x))), None)
+    return next((k + 1 for k, (x, y) in enumerate(zip(a, b, strict=True)) if differs(y, x, tol)), None)
 
 
 def mfglib_float64_exploitabilities(name: str, alg, iterations: int) -> list[float]:
@@ -111,7 +115,9 @@ def main() -> None:
     )
     rows = []
     for pair in (args.pairs or differing_pairs()).split(","):
-        name, label = pair.split(":")
+        name, sep, label = pair.partition(":")
+        if not sep:
+            raise SystemExit(f"--pairs: {pair!r} is not env:algorithm (e.g. building_evacuation:PD)")
         matches = [a for a in algorithms(name) if a[0] == label]
         if not matches:
             raise SystemExit(f"{pair}: no algorithm {label!r} on {name} (labels: OMD, FP, PD, MF-OMO, OMI)")
@@ -127,7 +133,7 @@ def main() -> None:
         nan_at = next((k for k, pi in enumerate(pis) if torch.isnan(pi).any()), None)
         mine = mfglearn.solve(game, ours, iterations=its, **hp).history["exploitability"]
         step = step_size(ours, hp)
-        nudged_apart = None
+        nudged_apart = "no step size"
         if step is not None:
             key, value = step
             nudged = mfglearn.solve(game, ours, iterations=its, **{**hp, key: value * (1 + 1e-7)})
@@ -145,15 +151,14 @@ def main() -> None:
                 mfglib_no_opt_einsum_exploitability=plain,
                 apart_at=apart,
                 mfglib_policy_nan_from=nan_at,
-                float64_nudged_apart_at=nudged_apart if step is not None else "no step size",
+                float64_nudged_apart_at=nudged_apart,
                 mfglib_float64_exploitability=theirs64[-1],
                 mfglib_float64_apart_at=apart64,
             )
         )
-        sensitive = str(nudged_apart) if step is not None else "no step size"
         print(
             f"{name:30s} {label:7s} {its:5d} {mine[-1]:13.6g} {theirs[-1]:12.6g} {plain:13.6g}"
-            f" {apart!s:>8s} {nan_at!s:>13s} {sensitive:>22s} {theirs64[-1]:12.6g} {apart64!s:>11s}",
+            f" {apart!s:>8s} {nan_at!s:>13s} {nudged_apart!s:>22s} {theirs64[-1]:12.6g} {apart64!s:>11s}",
             flush=True,
         )
     out = args.out / "mfglib_disagreements.json"

@@ -53,6 +53,8 @@ class FrozenMDP:
         if (reward is None) == (state_reward is None) or (state_reward is None) != (action_cost is None):
             raise ValueError("give either reward, or state_reward and action_cost")
         self._reward = reward
+        # the H per-step rewards as views from one unbind: backup reads one per step (an index costs ~1.5 us)
+        self._reward_steps = None if reward is None else reward.unbind(0)
         self.kernels, self.terminal, self.legal, self.mu0 = kernels, terminal, legal, mu0
         self.state_reward, self.action_cost = state_reward, action_cost
 
@@ -105,10 +107,7 @@ class FrozenMDP:
         else:
             pulled = k.pull(v_next)
         if not self.separable:
-            steps = self.__dict__.get("_reward_steps")
-            if steps is None:  # the H per-step views in one unbind (an index per step costs ~1.5 us)
-                steps = self._reward_steps = self._reward.unbind(0)
-            return torch.add(pulled, steps[t], out=out)
+            return torch.add(pulled, self._reward_steps[t], out=out)
         r, cost = self.state_reward[t], self.action_cost
         if not (is_action_major(pulled) and is_action_major(cost)):
             return torch.add(pulled, r.unsqueeze(-1), out=out).add_(cost)
