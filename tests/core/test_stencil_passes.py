@@ -37,6 +37,22 @@ def test_pull_into_out_and_push_match_the_sparse_kernel(noise, action_major):
     assert k.push(m).sum().item() == pytest.approx(m.sum().item(), rel=1e-14)  # mass is conserved
 
 
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_push_policy_is_the_push_of_the_product_bit_for_bit(noise):
+    # the flow's step: the stencil forms mu * pi_a one action at a time, the generic kernel the whole product
+    gen = torch.Generator().manual_seed(3)
+    k = GridKernel(torch.rand(8, 11, generator=gen) > 0.25, noise, dtype=torch.float32)
+    sp = k.to_sparse()
+    mu = torch.rand(k.n_states, generator=gen)
+    pi = torch.softmax(torch.randn(k.n_states, 5, generator=gen), -1)
+    for layout in (pi, pi.T.contiguous().T):
+        assert torch.equal(k.push_policy(mu, layout), k.push(mu.unsqueeze(-1) * layout))
+        assert torch.equal(sp.push_policy(mu, layout), sp.push(mu.unsqueeze(-1) * layout))
+        torch.testing.assert_close(k.push_policy(mu, layout), sp.push_policy(mu, layout))
+    mus, pis = mu.expand(2, -1), pi.expand(2, -1, -1)  # a batch: the generic product and push
+    assert torch.equal(k.push_policy(mus, pis), k.push(mus.unsqueeze(-1) * pis))
+
+
 def test_first_maximiser_is_argmax_with_ties_and_illegal_actions():
     gen = torch.Generator().manual_seed(2)
     q = torch.randint(0, 3, (70000, 5), generator=gen).to(torch.float32)  # many ties

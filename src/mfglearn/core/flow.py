@@ -64,10 +64,14 @@ def mean_field_flow(game: FiniteMFG, pi: torch.Tensor) -> Flow:
     mus, pis = mu.unbind(0), pi.unbind(0)
     sas = sa.unbind(0) if state_action else [None] * H
     for t in range(H):
-        m = torch.mul(mus[t].unsqueeze(-1), pis[t], out=sas[t])
-        k = static if static is not None else game.kernel_at(t, m if state_action else mus[t])
+        if state_action:  # the measures are the kernel's input and are kept
+            m = torch.mul(mus[t].unsqueeze(-1), pis[t], out=sas[t])
+            k = static if static is not None else game.kernel_at(t, m)
+            mus[t + 1].copy_(k.push(m))
+        else:  # push_policy: a kernel may fuse the product into its push (the stencil's)
+            k = static if static is not None else game.kernel_at(t, mus[t])
+            mus[t + 1].copy_(k.push_policy(mus[t], pis[t]))
         kernels.append(k)
-        mus[t + 1].copy_(k.push(m))
     return Flow(mu=mu, kernels=kernels, pi=pi, sa_store=sa)
 
 

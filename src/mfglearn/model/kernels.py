@@ -48,6 +48,11 @@ class Kernel:
         """Expected next value ``(..., S, A)`` from next-state values ``v`` of shape ``(..., S)``."""
         raise NotImplementedError
 
+    def push_policy(self, mu: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:
+        """Next-state mass ``(..., S)`` of a population ``mu`` ``(..., S)`` playing ``pi`` ``(..., S, A)``:
+        ``push(mu[..., None] * pi)`` (the flow's step; a kernel may fuse the product into its push)."""
+        return self.push(mu.unsqueeze(-1) * pi)
+
     def to_sparse(self) -> SparseKernel:
         """The same kernel as a :class:`SparseKernel` (``index``/``prob`` of shape ``(S, A, B)``)."""
         raise NotImplementedError
@@ -654,13 +659,30 @@ class GridKernel(Kernel):
         spreads the result the same way; two fused multiply-adds per move, no padded accumulators."""
         if m.dim() > 2:  # a batch: the stencil is written for one grid (large grids are not batched)
             return torch.stack([self.push(x) for x in m.reshape(-1, *m.shape[-2:])]).reshape(*m.shape[:-1])
+        planes = m.transpose(-1, -2).reshape(5, self.R, self.C)  # a view of an action-major m
+        return self._spread(planes[0].clone(), lambda a: planes[a])
+
+    def push_policy(self, mu: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:
+        """:meth:`push` of ``mu[:, None] * pi`` without the ``(S, 5)`` product: each action's mass ``mu * pi_a``
+        is made into one reused ``(R, C)`` buffer just before its move reads it (the same numbers, bit for
+        bit; the product tensor cost a write and a read of ``5 S`` entries per step)."""
+        if mu.dim() > 1:
+            return super().push_policy(mu, pi)
         R, C = self.R, self.C
-        planes = m.transpose(-1, -2).reshape(5, R, C)  # a view of an action-major m
-        y = planes[0].clone()
+        g = mu.reshape(R, C)
+        planes = pi.transpose(-1, -2).reshape(5, R, C)  # a view of an action-major pi
+        buf = torch.empty_like(g)
+        return self._spread(torch.mul(g, planes[0]), lambda a: torch.mul(g, planes[a], out=buf))
+
+    def _spread(self, y: torch.Tensor, mass) -> torch.Tensor:
+        """The push from ``y`` ``(R, C)``, the mass that stays (action 0), and ``mass(a)``, action ``a``'s
+        ``(R, C)`` mass: each move's blocked share stays, its allowed share lands on the shifted slice, then the
+        noise spreads the result."""
         for a in range(1, 5):
             src, dst, _ = self._slices(a)
-            y.addcmul_(planes[a], self.keep[a])
-            y[dst].addcmul_(planes[a][src], self.allowed[(a, *src)])
+            plane = mass(a)
+            y.addcmul_(plane, self.keep[a])
+            y[dst].addcmul_(plane[src], self.allowed[(a, *src)])
         if self.p_move == 0:
             return y.reshape(-1)
         out = y * self.stay_weight
