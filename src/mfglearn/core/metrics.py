@@ -28,6 +28,7 @@ from mfglearn.core.value import (
     evaluate_policy,
     freeze,
     policy_return,
+    sum_last,
 )
 from mfglearn.model.finite import FiniteMFG, check_distribution
 
@@ -115,7 +116,7 @@ def mean_field_delta_tensor(mu_a: torch.Tensor, mu_b: torch.Tensor) -> torch.Ten
     """:func:`mean_field_delta` as a 0-d tensor on the flows' device (no host synchronisation).
 
     Flows of a batch of games (``(H+1, B, S)``) give one delta per member, ``(B,)``."""
-    d = (mu_a - mu_b).abs().sum(-1)
+    d = sum_last((mu_a - mu_b).abs_())
     return d.mean(0) if d.dim() else d
 
 
@@ -134,8 +135,8 @@ def policy_delta_tensor(pi_a: torch.Tensor, pi_b: torch.Tensor, mu: torch.Tensor
     if pi_a.dim() >= 3 and pi_a.numel() >= LARGE_TENSOR:  # a time step at a time: no (H, S, A) temporaries
         d = torch.stack([action_sum((a - b).abs_()) for a, b in zip(pi_a, pi_b, strict=True)])
     else:
-        d = (pi_a - pi_b).abs_().sum(-1)  # (H, S), (S,) or (H, B, S)
-    per_state = d.mean(-1) if mu is None else ((mu[: d.shape[0]] if mu.dim() == d.dim() >= 2 else mu) * d).sum(-1)
+        d = sum_last((pi_a - pi_b).abs_())  # (H, S), (S,) or (H, B, S)
+    per_state = d.mean(-1) if mu is None else sum_last((mu[: d.shape[0]] if mu.dim() == d.dim() >= 2 else mu) * d)
     return per_state.mean(0) if per_state.dim() else per_state
 
 

@@ -208,10 +208,34 @@ def _planewise(q: torch.Tensor) -> bool:
     return is_action_major(q) and _use_chain(q)
 
 
+# Torch's CPU sum over a short last axis costs ~15 ns per output row (a reduction's setup per row): on a
+# batch's (H, B, S, A) tensors with 2 or 3 entries per row it ran 3x (768 rows) to 25x (65536 rows) slower
+# than adding the columns. Up to 4 entries torch adds them in order, so the columns' sum has the same bits
+# (tests/core/test_short_sums.py); from 5 it adds in another order, and keeps its own sum.
+_SHORT_SUM_MAX = 4
+_SHORT_SUM_MIN_ROWS = 256  # below, the column adds' own dispatch costs more than the sum's rows
+
+
+def _short(x: torch.Tensor) -> bool:
+    n = x.shape[-1] if x.dim() else 0
+    return 2 <= n <= _SHORT_SUM_MAX and x.numel() >= n * _SHORT_SUM_MIN_ROWS and x.device.type == "cpu"
+
+
+def sum_last(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x.sum(-1)`` ``(...)`` (into ``out`` if given), the same bits; many short rows are summed by adding
+    their columns."""
+    if not _short(x):
+        return torch.sum(x, -1, out=out) if out is not None else x.sum(-1)
+    acc = torch.add(x[..., 0], x[..., 1], out=out)
+    for a in range(2, x.shape[-1]):
+        acc.add_(x[..., a])
+    return acc
+
+
 def action_sum(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """``sum_a x[..., a]`` ``(...)``, plane by plane on large action-major tensors."""
     if not _planewise(x):
-        return torch.sum(x, -1, out=out) if out is not None else x.sum(-1)
+        return sum_last(x, out=out)
     acc = torch.add(x[..., 0], x[..., 1], out=out)
     for a in range(2, x.shape[-1]):
         acc.add_(x[..., a])
@@ -222,7 +246,7 @@ def action_dot(pi: torch.Tensor, q: torch.Tensor, out: torch.Tensor | None = Non
     """``sum_a pi[..., a] q[..., a]`` ``(...)``; on large action-major tensors a multiply-add chain over the
     action planes (no ``(..., S, A)`` temporary, contiguous passes)."""
     if not _planewise(q):
-        return torch.sum(pi * q, -1, out=out) if out is not None else (pi * q).sum(-1)
+        return sum_last(pi * q, out=out)
     acc = torch.mul(pi[..., 0], q[..., 0], out=out)
     for a in range(1, q.shape[-1]):
         acc.addcmul_(pi[..., a], q[..., a])
@@ -326,7 +350,7 @@ def evaluate_and_best_respond(
     v_eval, v_best = V2[0].unbind(0), V2[1].unbind(0)
     for t in range(H - 1, -1, -1):
         q_eval, q_best = mdp.backup(t, v_pair[t + 1], out=q_pair[t]).unbind(0)
-        torch.sum(pis[t] * q_eval, -1, out=v_eval[t])
+        sum_last(pis[t] * q_eval, out=v_eval[t])
         action_max(q_best, mdp.legal, out=v_best[t])
     Qb = Q2[1]
     br = (lambda: greedy(Qb, mdp.legal)) if lazy_best_policy else greedy(Qb, mdp.legal)
@@ -409,9 +433,9 @@ def softmax_policy(Q: torch.Tensor, temperature: float, legal: torch.Tensor | No
             e[..., a].div_(total)
         return e
     e = (z - z.amax(-1, keepdim=True)).exp_()
-    return e.div_(e.sum(-1, keepdim=True))
+    return e.div_(sum_last(e).unsqueeze(-1))
 
 
 def policy_return(mdp: FrozenMDP, V: torch.Tensor) -> torch.Tensor:
     """Expected return ``sum_s mu0(s) V[0, s]`` (a scalar; ``(B,)`` on a batch of games)."""
-    return (mdp.mu0 * V[0]).sum(-1)
+    return sum_last(mdp.mu0 * V[0])
