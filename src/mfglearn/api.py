@@ -120,14 +120,14 @@ def solve_batch(
     n = algos[0].default_iterations if iterations is None else iterations
     results: list[Result | None] = [None] * len(algos)
     groups: dict[str, list[int]] = {}
-    for i, a in enumerate(algos):
-        key = batch_key(a) if isinstance(a, Solver) else None
+    keys = [batch_key(a) if isinstance(a, Solver) else None for a in algos]
+    for i, key in enumerate(keys):
         groups.setdefault(key if key is not None else f"alone {i}", []).append(i)
     for idx in groups.values():
         members_ = [algos[i] for i in idx]
-        why = batch_incompatible(members_) if len(idx) > 1 else "a batch of one"
+        why = batch_incompatible(members_, [keys[i] for i in idx]) if len(idx) > 1 else "a batch of one"
         if why is None:
-            for i, r in zip(idx, run_batch(members_, n, progress=progress), strict=True):
+            for i, r in zip(idx, run_batch(members_, n, progress=progress, checked=True), strict=True):
                 results[i] = r
             continue
         if len(idx) > 1:

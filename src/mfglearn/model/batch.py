@@ -36,7 +36,8 @@ def batch_incompatibility(games: Sequence) -> str | None:
     if not games:
         return "the batch is empty"
     g0 = games[0]
-    for g in games:
+    distinct = list({id(g): g for g in games}.values())  # a sweep repeats one game object B times
+    for g in distinct:
         if not isinstance(g, FiniteMFG):
             return f"{type(g).__name__} is not a FiniteMFG"
         if not g.is_finite_horizon:
@@ -48,8 +49,7 @@ def batch_incompatibility(games: Sequence) -> str | None:
                 return f"{g.name!r} and {g0.name!r} differ in {attr} ({getattr(g, attr)} vs {getattr(g0, attr)})"
         if (g.legal is None) != (g0.legal is None) or (g.legal is not None and not torch.equal(g.legal, g0.legal)):
             return f"{g.name!r} and {g0.name!r} have different legal actions"
-    distinct = {id(g) for g in games}
-    dependent = any(g.transition_depends_on_mean_field for g in games)
+    dependent = any(g.transition_depends_on_mean_field for g in distinct)
     if dependent and len(distinct) > 1 and len(games) * g0.S * g0.A * g0.S > DENSE_STACK_MAX:
         return "different games with mean-field-dependent kernels stack as dense kernels, too large here"
     return None

@@ -211,7 +211,7 @@ def run_batched(
             raise ValidationError(f"{out} already holds a run; resume it with --resume {out} or choose another --out")
     if on_start is not None:
         on_start()
-    results = run_batch(algos, int(iterations))
+    results = run_batch(algos, int(iterations), checked=True)  # batch_incompatible said yes above
     for config, algo, res, out in zip(configs, algos, results, outs, strict=True):
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

@@ -43,9 +43,10 @@ def batch_key(solver: Solver) -> str | None:
     return _canon([type(solver).__name__, shared, pattern, g.S, g.A, g.H, g.mean_field, str(g.dtype), str(g.device)])
 
 
-def batch_incompatible(solvers: list[Solver]) -> str | None:
-    """Why ``solvers`` cannot run as one batch (``None`` if they can)."""
-    keys = {batch_key(s) for s in solvers}
+def batch_incompatible(solvers: list[Solver], keys: list[str | None] | None = None) -> str | None:
+    """Why ``solvers`` cannot run as one batch (``None`` if they can); ``keys``: their :func:`batch_key`, if
+    already known."""
+    keys = set(map(batch_key, solvers) if keys is None else keys)
     if None in keys:
         s = next(s for s in solvers if batch_key(s) is None)
         if type(s).batch_hyperparameters is None:
@@ -60,16 +61,17 @@ def batch_incompatible(solvers: list[Solver]) -> str | None:
     return batch_incompatibility([s.game for s in solvers])
 
 
-def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) -> list[Result]:
+def run_batch(solvers: list[Solver], iterations: int, progress: bool = False, *, checked: bool = False) -> list[Result]:
     """Run ``iterations`` iterations of every solver in ``solvers`` as one batch; one result each.
 
     Raises :class:`~mfglearn.errors.ValidationError` when they cannot share a batch
-    (:func:`batch_incompatible`) and ``FloatingPointError`` naming the member whose
-    exploitability becomes non-finite. Divergence warnings are checked on the final histories.
+    (:func:`batch_incompatible`; ``checked``: the caller has just asked) and ``FloatingPointError``
+    naming the member whose exploitability becomes non-finite. Divergence warnings are checked on the
+    final histories.
     """
     from mfglearn.errors import ValidationError
 
-    why = batch_incompatible(solvers)
+    why = None if checked else batch_incompatible(solvers)
     if why is not None:
         raise ValidationError(f"these runs cannot share a batch: {why}")
     B = len(solvers)
@@ -118,12 +120,14 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False) ->
     state = driver.state_dict()
     values, best_values = torch.stack([ev.value, ev.best_value]).tolist()
     seconds = [sec for _, sec in per_iteration]
+    # metric i of member b over the iterations: one transposition of the per-iteration rows
+    columns = [list(zip(*(st[i] for st, _ in per_iteration), strict=True)) or [()] * B for i in range(len(_METRICS))]
     out, diverging = [], []
     for b, s in enumerate(solvers):
         member = {k: v[:, b].clone() if _batched(v, B) else v for k, v in state.items()}
         history = {
             "iteration": list(range(1, len(per_iteration) + 1)),
-            **{k: [stats[i][b] for stats, _ in per_iteration] for i, k in enumerate(_METRICS)},
+            **{k: list(columns[i][b]) for i, k in enumerate(_METRICS)},
             "seconds": list(seconds),
         }
         member.update(hyperparameters=s.hyperparameters, history=history, elapsed=elapsed)
