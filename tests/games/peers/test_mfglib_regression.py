@@ -43,3 +43,18 @@ def test_batched_rewards_equal_the_per_step_ones(gid):
     batched = game.rewards_along(L)
     per_step = torch.stack([game.reward_at(t, L[t]) for t in range(game.H)])
     assert torch.equal(batched, per_step)
+
+
+def test_random_linear_kernel_is_mfglibs_formula_bit_for_bit():
+    # the kernel multiplies P1 as one (s' s, k) matrix; MFGLib writes softmax(p1 @ L + p2) over s'
+    import torch
+
+    game = mfglearn.make("mfglib/random_linear", seed=3)
+    gen = torch.Generator().manual_seed(3)  # MFGLib's draws: reward (r1, r2), then transition (p1, p2)
+    draws = [20 * torch.rand(*shape, generator=gen) - 10 for shape in ((5, 5), (5, 5), (5, 5, 5), (5, 5, 5))]
+    p1, p2 = (d.double() for d in draws[2:])
+    L = torch.softmax(torch.randn(7, 25, generator=gen, dtype=torch.float64), -1).view(7, 5, 5)
+    expected = torch.softmax(p1 @ L.unsqueeze(-3) + p2, dim=-3).movedim(-3, -1)
+    batched = game.transition(1, L)  # seven mean fields (..., S, A) in one call
+    assert torch.equal(batched, expected)
+    assert torch.equal(game.transition(0, L[2]), expected[2])

