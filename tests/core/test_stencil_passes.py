@@ -51,6 +51,10 @@ def test_push_policy_is_the_push_of_the_product_bit_for_bit(noise):
         torch.testing.assert_close(k.push_policy(mu, layout), sp.push_policy(mu, layout))
     mus, pis = mu.expand(2, -1), pi.expand(2, -1, -1)  # a batch: the generic product and push
     assert torch.equal(k.push_policy(mus, pis), k.push(mus.unsqueeze(-1) * pis))
+    with pytest.raises(ShapeError, match=r"push_policy needs mu \(\.\.\., 88\) and pi \(\.\.\., 88, 5\)"):
+        k.push_policy(mu[:-1], pi)
+    with pytest.raises(ShapeError, match="same leading axes"):
+        k.push_policy(mus, pi)
 
 
 def test_first_maximiser_is_argmax_with_ties_and_illegal_actions():

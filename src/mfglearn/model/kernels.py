@@ -666,6 +666,12 @@ class GridKernel(Kernel):
         """:meth:`push` of ``mu[:, None] * pi`` without the ``(S, 5)`` product: each action's mass ``mu * pi_a``
         is made into one reused ``(R, C)`` buffer just before its move reads it (the same numbers, bit for
         bit; the product tensor cost a write and a read of ``5 S`` entries per step)."""
+        S = self.n_states
+        if mu.shape[-1:] != (S,) or pi.shape[-2:] != (S, 5) or pi.shape[:-2] != mu.shape[:-1]:
+            raise ShapeError(
+                f"push_policy needs mu (..., {S}) and pi (..., {S}, 5) with the same leading axes, got "
+                f"{tuple(mu.shape)} and {tuple(pi.shape)}"
+            )
         if mu.dim() > 1:
             return super().push_policy(mu, pi)
         R, C = self.R, self.C
