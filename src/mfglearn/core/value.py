@@ -221,25 +221,25 @@ def _short(x: torch.Tensor) -> bool:
     return 2 <= n <= _SHORT_SUM_MAX and x.numel() >= n * _SHORT_SUM_MIN_ROWS and x.device.type == "cpu"
 
 
-def sum_last(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """``x.sum(-1)`` ``(...)`` (into ``out`` if given), the same bits; many short rows are summed by adding
-    their columns."""
-    if not _short(x):
-        return torch.sum(x, -1, out=out) if out is not None else x.sum(-1)
+def _add_columns(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x[..., 0] + x[..., 1] + ...`` in order (at least two columns), into ``out`` if given."""
     acc = torch.add(x[..., 0], x[..., 1], out=out)
     for a in range(2, x.shape[-1]):
         acc.add_(x[..., a])
     return acc
+
+
+def sum_last(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x.sum(-1)`` ``(...)`` (into ``out`` if given), the same bits; many short rows are summed by adding
+    their columns."""
+    if _short(x):
+        return _add_columns(x, out)
+    return torch.sum(x, -1, out=out) if out is not None else x.sum(-1)
 
 
 def action_sum(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """``sum_a x[..., a]`` ``(...)``, plane by plane on large action-major tensors."""
-    if not _planewise(x):
-        return sum_last(x, out=out)
-    acc = torch.add(x[..., 0], x[..., 1], out=out)
-    for a in range(2, x.shape[-1]):
-        acc.add_(x[..., a])
-    return acc
+    return _add_columns(x, out) if _planewise(x) else sum_last(x, out=out)
 
 
 def action_dot(pi: torch.Tensor, q: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
