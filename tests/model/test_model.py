@@ -241,3 +241,50 @@ def test_sparse_push_through_its_matrix_matches_bincount_and_batches_bit_for_bit
     assert all(torch.equal(batch[i], k.push(m[i])) for i in range(7))  # members push with their solo bits
     monkeypatch.setattr(kernels, "MATRIX_PUSH_MIN", 1 << 40)
     torch.testing.assert_close(batch, k.push(m), rtol=1e-14, atol=1e-15)  # the bincount path
+
+
+@pytest.mark.parametrize("K", [4, 5, 7])
+def test_sparse_pull_through_its_matrix_is_the_gathers_bit_for_bit(K, monkeypatch):
+    import mfglearn.model.kernels as kernels
+    from mfglearn.model.kernels import SparseKernel
+
+    gen = torch.Generator().manual_seed(K)
+    A = 4
+    S = -(-kernels.PER_SUCCESSOR_MIN_ROWS // (A * K))  # from here 5+ successors are gathered one by one
+    index = torch.randint(0, S, (S, A, K), generator=gen)
+    index[:, :, 1] = index[:, :, 0]  # repeated successors stay apart in the matrix, in successor order
+    prob = torch.rand(S, A, K, generator=gen, dtype=torch.float64)
+    game = FiniteMFG(
+        n_states=S,
+        n_actions=A,
+        mu0=torch.full((S,), 1 / S),
+        reward=torch.zeros(S, A),
+        transition=SparseKernel(index, prob / prob.sum(-1, keepdim=True)),
+        horizon=2,
+    )
+    k = game.kernel_at(0)
+    values = [torch.randn(S, generator=gen, dtype=torch.float64) * scale for scale in (1e-8, 1.0, 1e8)]
+    values += [torch.randn(B, S, generator=gen, dtype=torch.float64) for B in (2, 64)]
+    pulled = [k.pull(v) for v in values]
+    assert "_pull_matrix" in k.__dict__
+    assert all(torch.equal(pulled[4][i], k.pull(values[4][i])) for i in range(64))  # members pull with solo bits
+    monkeypatch.setattr(kernels, "PULL_MATRIX_MIN_SUCCESSORS", 1 << 40)  # the gathers
+    for v, p in zip(values, pulled, strict=True):
+        q = k.pull(v)
+        assert p.shape == q.shape == (*v.shape[:-1], S, A) and p.dtype == q.dtype == torch.float64
+        assert p.is_contiguous() and torch.equal(p, q)
+
+
+def test_a_kernel_of_fewer_successors_or_its_own_keeps_the_gathers():
+    import mfglearn.model.kernels as kernels
+    from mfglearn.model.kernels import SparseKernel
+
+    S, A = 3000, 4
+    index = torch.randint(0, S, (S, A, 3), generator=torch.Generator().manual_seed(0))
+    k3 = SparseKernel(index, torch.full((S, A, 3), 1 / 3, dtype=torch.float64))
+    k3._reused = True
+    assert not kernels._pulls_by_matrix(k3, torch.zeros(S, dtype=torch.float64))  # 3 successors: gathers win
+    k5 = SparseKernel(index[..., [0, 1, 2, 0, 1]], torch.full((S, A, 5), 0.2, dtype=torch.float64))
+    assert not kernels._pulls_by_matrix(k5, torch.zeros(S, dtype=torch.float64))  # not a game's static kernel
+    k5._reused = True
+    assert kernels._pulls_by_matrix(k5, torch.zeros(S, dtype=torch.float64))

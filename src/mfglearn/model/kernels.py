@@ -185,6 +185,8 @@ class SparseKernel(Kernel):
         return _batched_bincount(self, "_flat_index", w, 3)
 
     def pull(self, v: torch.Tensor) -> torch.Tensor:
+        if _pulls_by_matrix(self, v):
+            return _pull_by_matrix(self, v)
         if not _per_successor(v, self.index, self.index.shape[-1]):
             return (v[..., self.index] * self.prob).sum(-1)
         return _pull_successors(v, *_successors(self, self.index, self.prob, -1))
@@ -363,6 +365,43 @@ def _push_by_matrix(k: SparseKernel, m: torch.Tensor) -> torch.Tensor:
     lead = m.shape[:-2]
     flat = m.reshape(-1, S * A).to(dtype)
     return (PT[1] @ flat.T).T.reshape(*lead, S)
+
+
+PULL_MATRIX_MIN_SUCCESSORS = 4  # below, gathers beat the product (measured 0.2-6x slower on 1-3 successors)
+
+
+def _pulls_by_matrix(k: SparseKernel, v: torch.Tensor) -> bool:
+    """Whether ``pull`` takes :func:`_pull_by_matrix`: a game's static CPU kernel (as for the push) of 4 or
+    more successors per pair, and only where the gathers it replaces add the successors in their order (4,
+    or from :data:`PER_SUCCESSOR_MIN_ROWS` entries on), so that the numbers stay the same bits. Like the
+    push, the kernel alone decides: a batch's members pull with their solo solves' bits."""
+    K = k.index.shape[-1]
+    return (
+        _pushes_by_matrix(k, v)
+        and K >= PULL_MATRIX_MIN_SUCCESSORS
+        and (K == 4 or k.index.numel() >= PER_SUCCESSOR_MIN_ROWS)
+    )
+
+
+def _pull_by_matrix(k: SparseKernel, v: torch.Tensor) -> torch.Tensor:
+    """``pull`` as ``P v`` with ``P`` an ``(S A, S)`` CSR matrix built once per kernel, its entries in successor
+    order and repeated successors kept apart: the product adds each pair's terms in that order, one multiply
+    and one add at a time, as the successor-by-successor gathers do (the same bits; test). Measured on MFGLib's
+    crowd motion (400 states, 5 actions, 5 successors): 2.2x faster than the gathers for one game and 1.7-2.3x
+    for batches of 16 to 256 (``(B, S)`` values)."""
+    S, A, K = k.n_states, k.n_actions, k.index.shape[-1]
+    dtype = torch.promote_types(v.dtype, k.prob.dtype)  # the gathers' v * prob promote so
+    P = k.__dict__.get("_pull_matrix")
+    if P is None or P[0] is not k.index or P[1].dtype != dtype:
+        crow = torch.arange(0, S * A * K + 1, K, device=k.index.device)
+        with warnings.catch_warnings():  # torch flags sparse CSR as beta; the product used here is stable
+            warnings.simplefilter("ignore", UserWarning)
+            csr = torch.sparse_csr_tensor(crow, k.index.reshape(-1), k.prob.reshape(-1).to(dtype), (S * A, S))
+        P = k.__dict__["_pull_matrix"] = (k.index, csr)
+    lead = v.shape[:-1]
+    flat = v.reshape(-1, S).to(dtype)
+    # contiguous: a batch's values then keep the gathers' layout for the reductions that follow
+    return (P[1] @ flat.T).T.contiguous().view(*lead, S, A)
 
 
 # gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
