@@ -60,6 +60,23 @@ def test_each_member_equals_its_own_solve(game, solver, hp):
     assert [r.iterations for r in results] == [ITS] * len(results)
 
 
+def test_a_large_batch_updates_in_place_with_its_members_bits(monkeypatch):
+    import mfglearn.solvers.batch as batch
+
+    monkeypatch.setattr(batch, "LARGE_TENSOR", 1)  # every batch is large: mirror descent adds in place
+    g = mfglearn.make("mfglib/crowd_motion")  # its pulls go through the static kernel's CSR matrix
+    rates = [0.1, 1.0]
+    solvers = [mfglearn.make_algorithm(g, "mirror_descent", learning_rate=x) for x in rates]
+    given = [s.y for s in solvers]
+    kept = [y.clone() for y in given]
+    results = batch.run_batch(solvers, ITS)
+    assert all(torch.equal(y, k) for y, k in zip(given, kept, strict=True))  # the members' own tensors untouched
+    for r, x in zip(results, rates, strict=True):
+        solo = mfglearn.solve(g, "mirror_descent", ITS, learning_rate=x)
+        assert r.history["exploitability"] == solo.history["exploitability"]  # the same bits
+        assert torch.equal(r.policy, solo.policy)
+
+
 def test_different_games_of_one_structure_batch_together():
     games = [mfglearn.make("beach_bar", size=8, horizon=6, crowd_aversion=c, bar=b) for c, b in [(0.5, 2), (2.0, 5)]]
     games.append(games[0])  # the same object twice: its callables run once for both

@@ -82,9 +82,13 @@ def run_batch(solvers: list[Solver], iterations: int, progress: bool = False, *,
         "solve fewer members per batch",
         g.device,
     )
-    if B * g.H * g.S * g.A >= LARGE_TENSOR:
+    large = B * g.H * g.S * g.A >= LARGE_TENSOR
+    if large:
         keep_freed_memory()
     driver = _driver(solvers)
+    # the batch's tensors are B times a member's: its in-place updates pay from the batch's size on (the same
+    # numbers; the loop below reads only the previous evaluation's policy and flow once the update is made)
+    driver._large = large
     per_iteration: list[tuple[list, float]] = []  # (metrics of every member, seconds): histories at the end
     ev = evaluate(driver.game, driver.policy, check=False)
     bar = progress_bar(iterations, f"{driver.name} x{B}") if progress else None
