@@ -210,6 +210,10 @@ TABLES = {
         "A static dense kernel's push: its kept reordered copy against rebuilding it every push",
         "python benchmarks/bench_dense_static.py",
     ),
+    "sparse_pull.json": (
+        "A static sparse kernel's pull: one CSR product against the successor-by-successor gathers",
+        "python benchmarks/bench_sparse_pull.py",
+    ),
     "ops_per_iteration.json": (
         "Operators and host syncs per iteration on MFGLib's environments, rewards per step vs batched",
         "python benchmarks/ops_per_iteration.py",
