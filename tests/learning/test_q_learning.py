@@ -61,6 +61,8 @@ def test_helpers():
         ({"omega": 0.4}, r"omega must be in \(0.5, 1\]"),
         ({"epsilon": 0.3}, "epsilon must divide 1"),
         ({"inner_steps": 0}, "inner_steps must be a positive integer"),
+        ({"temperature": 2.225073858507203e-309}, "temperature must be at least 1e-06"),  # 1 / it is inf
+        ({"temperature": 1e-300, "smoothing": "mellowmax"}, "use smoothing='argmax_e'"),
     ],
 )
 def test_bad_hyperparameters(hp, match):

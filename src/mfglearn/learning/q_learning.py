@@ -69,6 +69,9 @@ def _mellowmax_policy(q: torch.Tensor, omega: float, legal: torch.Tensor | None)
     return torch.softmax(torch.where(torch.isfinite(qm), beta * adv, qm), -1)
 
 
+MIN_TEMPERATURE = 1e-6  # softmax / mellowmax smoothing; hypothesis found 2.2e-309, whose inverse is inf
+
+
 class GMFQ(SimulatorCheckpoint, Solver):
     """GMF-Q: Q-learning for stationary MFGs with smoothed policies and an epsilon-net projection.
 
@@ -119,6 +122,12 @@ class GMFQ(SimulatorCheckpoint, Solver):
                 f"smoothing must be 'softmax', 'mellowmax', 'momentum' or 'argmax_e', got {self.smoothing!r}"
             )
         self.temperature = check_positive("temperature", temperature)
+        if self.temperature < MIN_TEMPERATURE:
+            raise ValidationError(
+                f"temperature must be at least {MIN_TEMPERATURE:g}, got {temperature!r}: below it the smoothed policy "
+                "is the greedy one up to Q-gaps no Q-table resolves, and the logits c Q (c = 1 / temperature) "
+                "overflow to a NaN policy; use smoothing='argmax_e' for the greedy policy"
+            )
         self.c = 1.0 / self.temperature  # the paper's inverse temperature
         self.momentum = check_unit_interval("momentum", momentum)
         self.epsilon = self.default_epsilon if epsilon is None else check_positive("epsilon", epsilon, allow_zero=True)
