@@ -70,3 +70,11 @@ def test_evaluate_and_quality_check_their_arguments():
         mfglearn.quality(game, game.uniform_policy(), mu)
     with pytest.raises(ValidationError, match=r"mean field must have shape \("):
         mfglearn.quality(game, game.uniform_policy(), mu[0])
+
+
+@pytest.mark.parametrize("solver", ["boltzmann_policy_iteration", "prior_descent", "fixed_point", "fictitious_play"])
+def test_a_nan_mean_field_is_blamed_on_the_policy_not_the_game(solver):
+    # a subnormal temperature: Q / temperature overflows, the softmax is NaN, and so is the flow it drives
+    with pytest.raises(ValidationError, match="mean field it was given is not finite.*temperature") as info:
+        mfglearn.solve("left_right", solver, iterations=1, temperature=2.225073858507203e-309)
+    assert "fix the game" not in str(info.value)

@@ -558,6 +558,14 @@ def _check_values(x: torch.Tensor, what: str, m: torch.Tensor | None) -> None:
     if bool(torch.isfinite(x).all()):
         return
     pos = tuple(int(i) for i in (~torch.isfinite(x)).nonzero()[0])
+    if isinstance(m, torch.Tensor) and m.is_floating_point() and not bool(torch.isfinite(m).all()):
+        # the game was handed a broken mean field: the cause is the policy that made it, not the game
+        raise ValidationError(
+            f"{what} is {x[pos].item()} at index {list(pos)} because the mean field it was given is not finite "
+            f"({_summary(m)}): the policy that produced that mean field holds NaN or infinite entries. Check the "
+            "solver's settings (a temperature so small that Q / temperature overflows, a step size so large that "
+            "the logits do) or the initial policy"
+        )
     raise ValidationError(
         f"{what} is {x[pos].item()} at index {list(pos)}"
         + (f" for the mean field ({_summary(m)})" if m is not None else "")
