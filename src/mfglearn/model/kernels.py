@@ -367,7 +367,7 @@ def _push_by_matrix(k: SparseKernel, m: torch.Tensor) -> torch.Tensor:
     return (PT[1] @ flat.T).T.reshape(*lead, S)
 
 
-PULL_MATRIX_MIN_SUCCESSORS = 4  # below, gathers beat the product (measured 0.2-6x slower on 1-3 successors)
+PULL_MATRIX_MIN_SUCCESSORS = 4  # below, the product is not reliably faster (0.7-6x the gathers' time on 1-3)
 
 
 def _pulls_by_matrix(k: SparseKernel, v: torch.Tensor) -> bool:
@@ -386,9 +386,9 @@ def _pulls_by_matrix(k: SparseKernel, v: torch.Tensor) -> bool:
 def _pull_by_matrix(k: SparseKernel, v: torch.Tensor) -> torch.Tensor:
     """``pull`` as ``P v`` with ``P`` an ``(S A, S)`` CSR matrix built once per kernel, its entries in successor
     order and repeated successors kept apart: the product adds each pair's terms in that order, one multiply
-    and one add at a time, as the successor-by-successor gathers do (the same bits; test). Measured on MFGLib's
-    crowd motion (400 states, 5 actions, 5 successors): 2.2x faster than the gathers for one game and 1.7-2.3x
-    for batches of 16 to 256 (``(B, S)`` values)."""
+    and one add at a time, as the successor-by-successor gathers do (the same bits; test). On MFGLib's crowd
+    motion (400 states, 5 actions, 5 successors) 1.5-2.2x faster than the gathers for 1 to 256 members
+    (``python benchmarks/bench_sparse_pull.py``)."""
     S, A, K = k.n_states, k.n_actions, k.index.shape[-1]
     dtype = torch.promote_types(v.dtype, k.prob.dtype)  # the gathers' v * prob promote so
     P = k.__dict__.get("_pull_matrix")
