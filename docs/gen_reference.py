@@ -211,7 +211,7 @@ TABLES = {
         "python benchmarks/bench_dense_static.py",
     ),
     "sparse_pull.json": (
-        "A static sparse kernel's pull: one CSR product against the successor-by-successor gathers",
+        "A static sparse kernel's pull: one sparse product against the successor-by-successor gathers",
         "python benchmarks/bench_sparse_pull.py",
     ),
     "ops_per_iteration.json": (

@@ -243,14 +243,16 @@ def test_sparse_push_through_its_matrix_matches_bincount_and_batches_bit_for_bit
     torch.testing.assert_close(batch, k.push(m), rtol=1e-14, atol=1e-15)  # the bincount path
 
 
-@pytest.mark.parametrize("K", [4, 5, 7])
-def test_sparse_pull_through_its_matrix_is_the_gathers_bit_for_bit(K, monkeypatch):
+@pytest.mark.parametrize("K, small", [(3, True), (3, False), (4, True), (5, False), (7, False)])
+def test_sparse_pull_through_its_matrix_is_the_gathers_bit_for_bit(K, small, monkeypatch):
     import mfglearn.model.kernels as kernels
     from mfglearn.model.kernels import SparseKernel
 
     gen = torch.Generator().manual_seed(K)
     A = 4
-    S = -(-kernels.PER_SUCCESSOR_MIN_ROWS // (A * K))  # from here 5+ successors are gathered one by one
+    # from PER_SUCCESSOR_MIN_ROWS entries on 5+ successors are gathered one by one; a small kernel of up to 4
+    # is gathered in one go and summed (from MATRIX_PUSH_MIN entries on it has a matrix)
+    S = -(-(kernels.MATRIX_PUSH_MIN if small else kernels.PER_SUCCESSOR_MIN_ROWS) // (A * K))
     index = torch.randint(0, S, (S, A, K), generator=gen)
     index[:, :, 1] = index[:, :, 0]  # repeated successors stay apart in the matrix, in successor order
     prob = torch.rand(S, A, K, generator=gen, dtype=torch.float64)
@@ -265,6 +267,7 @@ def test_sparse_pull_through_its_matrix_is_the_gathers_bit_for_bit(K, monkeypatc
     k = game.kernel_at(0)
     values = [torch.randn(S, generator=gen, dtype=torch.float64) * scale for scale in (1e-8, 1.0, 1e8)]
     values += [torch.randn(B, S, generator=gen, dtype=torch.float64) for B in (2, 64)]
+    values.append(torch.randn(2, 256, S, generator=gen, dtype=torch.float64))  # a batch's evaluation pair
     pulled = [k.pull(v) for v in values]
     assert "_pull_matrix" in k.__dict__
     assert all(torch.equal(pulled[4][i], k.pull(values[4][i])) for i in range(64))  # members pull with solo bits
@@ -281,10 +284,17 @@ def test_a_kernel_of_fewer_successors_or_its_own_keeps_the_gathers():
 
     S, A = 3000, 4
     index = torch.randint(0, S, (S, A, 3), generator=torch.Generator().manual_seed(0))
+    k2 = SparseKernel(index[..., :2], torch.full((S, A, 2), 1 / 2, dtype=torch.float64))
+    k2._reused = True
+    assert not kernels._pulls_by_matrix(k2, torch.zeros(S, dtype=torch.float64))  # 2 successors: not reliably faster
     k3 = SparseKernel(index, torch.full((S, A, 3), 1 / 3, dtype=torch.float64))
     k3._reused = True
-    assert not kernels._pulls_by_matrix(k3, torch.zeros(S, dtype=torch.float64))  # 3 successors: gathers win
+    assert kernels._pulls_by_matrix(k3, torch.zeros(S, dtype=torch.float64))
     k5 = SparseKernel(index[..., [0, 1, 2, 0, 1]], torch.full((S, A, 5), 0.2, dtype=torch.float64))
     assert not kernels._pulls_by_matrix(k5, torch.zeros(S, dtype=torch.float64))  # not a game's static kernel
     k5._reused = True
     assert kernels._pulls_by_matrix(k5, torch.zeros(S, dtype=torch.float64))
+    s = 300  # 6000 entries: 5 successors summed in one go, in torch's own order, which the product does not keep
+    k5s = SparseKernel(index[:s, :, [0, 1, 2, 0, 1]] % s, torch.full((s, A, 5), 0.2, dtype=torch.float64))
+    k5s._reused = True
+    assert not kernels._pulls_by_matrix(k5s, torch.zeros(s, dtype=torch.float64))

@@ -367,28 +367,33 @@ def _push_by_matrix(k: SparseKernel, m: torch.Tensor) -> torch.Tensor:
     return (PT[1] @ flat.T).T.reshape(*lead, S)
 
 
-PULL_MATRIX_MIN_SUCCESSORS = 4  # below, the product is not reliably faster (0.7-6x the gathers' time on 1-3)
+# below, the product is not reliably faster: on a 20,000-state kernel it ran at 0.87-1.19x the gathers' speed
+# with 2 successors and 0.47-0.85x with 1, against 0.99-2.18x with 3 (python benchmarks/bench_sparse_pull.py)
+PULL_MATRIX_MIN_SUCCESSORS = 3
 
 
 def _pulls_by_matrix(k: SparseKernel, v: torch.Tensor) -> bool:
-    """Whether ``pull`` takes :func:`_pull_by_matrix`: a game's static CPU kernel (as for the push) of 4 or
-    more successors per pair, and only where the gathers it replaces add the successors in their order (4,
-    or from :data:`PER_SUCCESSOR_MIN_ROWS` entries on), so that the numbers stay the same bits. Like the
-    push, the kernel alone decides: a batch's members pull with their solo solves' bits."""
+    """Whether ``pull`` takes :func:`_pull_by_matrix`: a game's static CPU kernel (as for the push) of 3 or
+    more successors per pair, and only where the gathers it replaces add the successors in their order (up
+    to 4, or from :data:`PER_SUCCESSOR_MIN_ROWS` entries on), so that the numbers stay the same bits. Like
+    the push, the kernel alone decides: a batch's members pull with their solo solves' bits."""
     K = k.index.shape[-1]
     return (
         _pushes_by_matrix(k, v)
         and K >= PULL_MATRIX_MIN_SUCCESSORS
-        and (K == 4 or k.index.numel() >= PER_SUCCESSOR_MIN_ROWS)
+        and (K <= _SHORT_SUM_IN_ORDER or k.index.numel() >= PER_SUCCESSOR_MIN_ROWS)
     )
+
+
+_SHORT_SUM_IN_ORDER = 4  # torch sums up to 4 entries of a row in order (tests/core/test_short_sums.py)
 
 
 def _pull_by_matrix(k: SparseKernel, v: torch.Tensor) -> torch.Tensor:
     """``pull`` as ``P v`` with ``P`` an ``(S A, S)`` CSR matrix built once per kernel, its entries in successor
     order and repeated successors kept apart: the product adds each pair's terms in that order, one multiply
     and one add at a time, as the successor-by-successor gathers do (the same bits; test). On MFGLib's crowd
-    motion (400 states, 5 actions, 5 successors) 1.5-2.2x faster than the gathers for 1 to 256 members
-    (``python benchmarks/bench_sparse_pull.py``)."""
+    motion (400 states, 5 actions, 5 successors) 1.6-2.4x faster than the gathers for 1 to 256 members, and
+    1.1-3.1x on a 20,000-state kernel of 5 successors (``python benchmarks/bench_sparse_pull.py``)."""
     S, A, K = k.n_states, k.n_actions, k.index.shape[-1]
     dtype = torch.promote_types(v.dtype, k.prob.dtype)  # the gathers' v * prob promote so
     P = k.__dict__.get("_pull_matrix")
@@ -397,11 +402,13 @@ def _pull_by_matrix(k: SparseKernel, v: torch.Tensor) -> torch.Tensor:
         with warnings.catch_warnings():  # torch flags sparse CSR as beta; the product used here is stable
             warnings.simplefilter("ignore", UserWarning)
             csr = torch.sparse_csr_tensor(crow, k.index.reshape(-1), k.prob.reshape(-1).to(dtype), (S * A, S))
-        P = k.__dict__["_pull_matrix"] = (k.index, csr)
+        P = k.__dict__["_pull_matrix"] = (k.index, csr, csr.t())  # the CSC transpose is a view
     lead = v.shape[:-1]
     flat = v.reshape(-1, S).to(dtype)
-    # contiguous: a batch's values then keep the gathers' layout for the reductions that follow
-    return (P[1] @ flat.T).T.contiguous().view(*lead, S, A)
+    # the rows of values times the transposed (CSC) matrix: the product comes out (rows, S A), the gathers'
+    # layout, with the same bits. P @ flat.T came out transposed: its zero fill and transposing copies made a
+    # 256-member crowd-motion batch 1.14x slower, and the 20,000-state pulls 1.4-2.3x (bench_sparse_pull.py)
+    return (flat @ P[2]).view(*lead, S, A)
 
 
 # gathered entries from which a pull accumulates successor by successor (measured crossover: 2 to 5 thousand)
