@@ -31,3 +31,16 @@ def test_fictitious_play_with_a_learned_best_response_runs_and_records_its_setti
     assert len(r.history["exact_exploitability"]) == 2
     with pytest.raises(mfglearn.ValidationError, match="best_response must be None"):
         mfglearn.solve(game, "benchmfg_fixed_point", iterations=1, best_response="ppo")
+
+
+def test_a_learned_best_response_leaves_no_log_folders(tmp_path, monkeypatch):
+    # SB3 makes an SB3-<time> folder under the temporary directory on every learn() that has no logger
+    import tempfile
+
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    game = mfglearn.make("benchmfg/no_interaction")
+    br = SB3BestResponse("ppo", total_timesteps=64, seed=0, n_steps=32, batch_size=32, warm_start=True)
+    br(game, game.mu0)
+    br(game, game.mu0)  # a warm start learns again with the same agent
+    assert list(tmp_path.iterdir()) == []

@@ -73,6 +73,7 @@ class SB3BestResponse:
     def __call__(self, game: FiniteMFG, mean_field: torch.Tensor) -> torch.Tensor:
         try:
             import stable_baselines3 as sb3
+            from stable_baselines3.common.logger import Logger
             from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
         except ImportError:
             raise missing_extra("stable_baselines3", "rl") from None
@@ -93,6 +94,9 @@ class SB3BestResponse:
             self._agent = cls(
                 "MlpPolicy", env, gamma=float(game.gamma), seed=self.seed, device="cpu", verbose=0, **self.sb3_kwargs
             )
+            if "tensorboard_log" not in self.sb3_kwargs:
+                # a logger with no outputs: without one, every learn() makes an empty SB3-<time> folder in /tmp
+                self._agent.set_logger(Logger(None, []))
             fresh = True
         else:
             self._agent.set_env(env)
