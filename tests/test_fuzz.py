@@ -53,13 +53,35 @@ BAD_HYPERPARAMETERS = [
     ("lq", "deda_fp", {"memory_per_iteration": 1}, "memory_per_iteration must be an integer >= 2"),
     ("congestion", "mfc_kq", {"mu_resolution": 3000, "policy_resolution": 3}, "needs about .* GiB of memory"),
     ("congestion", "mfc_kq", {"seed": -1}, "seed must be a non-negative integer"),
+    # found by fuzzing every solver's hyperparameters (not only the numeric ones of _NUMERIC below)
+    ("random", "pso", {"c1": "x"}, "c1 must be a number, got 'x'"),
+    ("random", "pso", {"w": None}, "w must be a number, got None"),
+    ("random", "pso", {"c2": math.inf}, "c2 must be a finite number >= 0"),
+    ("random", "pso", {"seed": 2**40}, r"seed must be below 2\*\*32"),
+    ("random", "pso", {"textbook": "yes"}, "textbook must be True or False, got 'yes'"),
+    ("random", "mfc_q_learning", {"explore": ""}, "explore must be a number, got ''"),
+    ("random", "mfc_q_learning", {"omega": None}, "omega must be a number, got None"),
+    ("random", "mfc_q_learning", {"omega": 0.5}, r"omega must be in \(0.5, 1\], got 0.5"),
+    ("left_right", "mf_omo", {"hat_init": "no"}, "hat_init must be True or False, got 'no'"),
+    ("left_right", "occupation_measure_inclusion", {"warm_start": 1}, "warm_start must be True or False, got 1"),
 ]
 
 
 @pytest.mark.parametrize("gid, solver, hp, match", BAD_HYPERPARAMETERS)
 def test_bad_hyperparameters(gid, solver, hp, match):
+    game = mfglearn.make(gid, gamma=0.8) if gid == "random" else gid
     with pytest.raises(MFGError, match=match):
-        mfglearn.make_algorithm(gid, solver, **hp)
+        mfglearn.make_algorithm(game, solver, **hp)
+
+
+@pytest.mark.parametrize("solver", ["benchmfg_fixed_point", "benchmfg_omd", "benchmfg_policy_iteration", "pso"])
+def test_bench_mfg_step_counts_given_as_integral_floats_are_integers(solver):
+    # 20.0 passed the integer check but reached torch's matrix_power and range() as a float (a TypeError)
+    game = mfglearn.make("random", gamma=0.8)
+    algo = mfglearn.make_algorithm(game, solver, horizon=20.0, mean_field_steps=20.0, evaluation_steps=0.0)
+    assert (algo.conv.horizon, algo.conv.mean_field_steps, algo.conv.evaluation_steps) == (20, 20, 0)
+    assert all(type(x) is int for x in (algo.conv.horizon, algo.conv.mean_field_steps, algo.conv.evaluation_steps))
+    assert math.isfinite(algo.solve(1).exploitability)
 
 
 def test_a_solve_too_large_for_the_machine_is_refused_up_front(monkeypatch):

@@ -29,6 +29,13 @@ def check_positive(name: str, value, allow_zero: bool = False) -> float:
     return v
 
 
+def check_bool(name: str, value) -> bool:
+    """``True`` or ``False`` (numpy's booleans too); ``"no"`` or ``0`` are not silently read as truth values."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise ValidationError(f"{name} must be True or False, got {value!r}")
+
+
 def check_unit_interval(name: str, value, *, closed_low: bool = False) -> float:
     """A float in ``(0, 1]`` (or ``[0, 1]`` with ``closed_low``)."""
     v = _number(name, value)

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from mfglearn._common.checks import check_int, check_positive
+from mfglearn._common.checks import check_int, check_positive, check_unit_interval
 from mfglearn._common.memory import require_memory
 from mfglearn.algorithm import Algorithm, Alias
 from mfglearn.control.exact import _discounted_horizon, legal_policy_net
@@ -237,11 +237,10 @@ class MFCQLearning(_MFCAlgorithm):
         self.samples = _check_resolution("samples", samples)
         self.episode_length = _check_resolution("episode_length", episode_length)
         self.episodes_per_iteration = _check_resolution("episodes_per_iteration", episodes_per_iteration)
-        if isinstance(explore, bool) or not 0.0 <= float(explore) <= 1.0:
-            raise ValidationError(f"explore must be in [0, 1], got {explore}")
-        if isinstance(omega, bool) or not 0.5 < float(omega) <= 1.0:
-            raise ValidationError(f"omega must be in (0.5, 1], got {omega}")
-        self.explore, self.omega = float(explore), float(omega)
+        self.explore = check_unit_interval("explore", explore, closed_low=True)
+        self.omega = check_unit_interval("omega", omega)
+        if self.omega <= 0.5:  # the step sizes 1 / n^omega must not be summable squared: omega in (0.5, 1]
+            raise ValidationError(f"omega must be in (0.5, 1], got {omega!r}")
         self.eval_every, self.seed = check_int("eval_every", eval_every, minimum=0), check_int("seed", seed, minimum=0)
         self.lifted = LiftedMFC(game)
         self.mu_net = simplex_grid(game.S, self.mu_resolution, game.dtype).to(game.device)

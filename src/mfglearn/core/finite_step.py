@@ -40,9 +40,10 @@ class FiniteStepConvention:
     evaluation_steps: int = 50
 
     def __post_init__(self) -> None:
-        check_int("horizon", self.horizon, 2)
-        check_int("mean_field_steps", self.mean_field_steps, 0)
-        check_int("evaluation_steps", self.evaluation_steps, 0)
+        # stored as ints: an integral float (20.0) passes the check but torch's matrix_power and range() need ints
+        object.__setattr__(self, "horizon", check_int("horizon", self.horizon, 2))
+        object.__setattr__(self, "mean_field_steps", check_int("mean_field_steps", self.mean_field_steps, 0))
+        object.__setattr__(self, "evaluation_steps", check_int("evaluation_steps", self.evaluation_steps, 0))
 
 
 def _m(game: FiniteMFG, mu: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import torch
 
-from mfglearn._common.checks import check_choice, check_int, check_unit_interval
+from mfglearn._common.checks import check_bool, check_choice, check_int, check_unit_interval
 from mfglearn.algorithm import Algorithm
 from mfglearn.deep.best_response import (
     BestResponse,
@@ -338,7 +338,7 @@ class DeepFictitiousPlay(Algorithm):
             raise ValidationError(f"br_kwargs must be a dict of the trainer's settings, got {br_kwargs!r}")
         self.br_kwargs = dict(br_kwargs or {})
         self.damping = None if damping is None else check_unit_interval("damping", damping)
-        self.time_onehot = bool(time_onehot)
+        self.time_onehot = check_bool("time_onehot", time_onehot)
         self.bc_steps = check_int("bc_steps", bc_steps)
         self.flow_steps = check_int("flow_steps", flow_steps)
         self.flow_kind = check_choice("flow_kind", flow_kind, DENSITY_KINDS)

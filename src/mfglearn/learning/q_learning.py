@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_bool, check_int
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.stationary import freeze_stationary
@@ -137,7 +137,7 @@ class GMFQ(SimulatorCheckpoint, Solver):
         if not 0.5 < self.omega <= 1.0:
             raise ValidationError(f"omega must be in (0.5, 1] for Q-learning to converge, got {omega}")
         self.n_agents = _check_count("n_agents", n_agents)
-        self.warm_start = bool(warm_start)
+        self.warm_start = check_bool("warm_start", warm_start)
         self.seed = check_int("seed", seed, minimum=0)
         self.sim = Simulator(game, seed)
         S, A = game.S, game.A

@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from mfglearn._common.checks import check_choice, check_int, check_positive, check_unit_interval
+from mfglearn._common.checks import check_bool, check_choice, check_int, check_positive, check_unit_interval
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.finite_step import (
     FiniteStepConvention,
@@ -90,7 +90,7 @@ class _FiniteStepSolver(Algorithm):
             raise ValidationError(f"{self.name} solves FiniteMFG games; got {type(game).__name__}")
         super().__init__(game)
         self.conv = FiniteStepConvention(horizon, mean_field_steps, evaluation_steps)
-        self.exact_metrics = bool(exact_metrics)
+        self.exact_metrics = check_bool("exact_metrics", exact_metrics)
         self.policy = check_policy(game, game.uniform_policy() if initial_policy is None else initial_policy).clone()
         self.mu = self._start_mean_field()
         self._initial = self._exploitability(self._reported_policy())
@@ -334,10 +334,14 @@ class ParticleSwarm(_FiniteStepSolver):
     ):
         super().__init__(game, **kw)
         self.num_particles = check_int("num_particles", num_particles)
-        self.w, self.c1, self.c2 = float(w), float(c1), float(c2)
+        self.w = check_positive("w", w, allow_zero=True)
+        self.c1, self.c2 = check_positive("c1", c1, allow_zero=True), check_positive("c2", c2, allow_zero=True)
         self.temperature = check_positive("temperature", temperature)
-        self.seed, self.skip_initial_policy = int(seed), bool(skip_initial_policy)
-        self.textbook = bool(textbook)
+        self.seed = check_int("seed", seed, minimum=0)
+        if self.seed >= 2**32:  # NumPy's RandomState, Bench-MFG's stream, takes 32-bit seeds
+            raise ValidationError(f"seed must be below 2**32 (NumPy's RandomState), got {seed!r}")
+        self.skip_initial_policy = check_bool("skip_initial_policy", skip_initial_policy)
+        self.textbook = check_bool("textbook", textbook)
         self._rs = np.random.RandomState(self.seed)
         S, A = game.S, game.A
         if self.skip_initial_policy:

@@ -22,7 +22,7 @@ import math
 
 import torch
 
-from mfglearn._common.checks import check_int, check_positive
+from mfglearn._common.checks import check_bool, check_int, check_positive
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import flow_from_mu
@@ -105,7 +105,7 @@ class MFOMO(Solver):
         )
         self.m1, self.m2, self.m3 = (check_positive(n, v) for n, v in (("m1", m1), ("m2", m2), ("m3", m3)))
         self.lr = check_positive("optimizer_lr", optimizer_lr)
-        self.parameterize, self.hat_init = bool(parameterize), bool(hat_init)
+        self.parameterize, self.hat_init = check_bool("parameterize", parameterize), check_bool("hat_init", hat_init)
         self.r_max = reward_bound(game) if r_max is None else check_positive("r_max", r_max)
         H, S, A = game.H, game.S, game.A
         T = H - 1

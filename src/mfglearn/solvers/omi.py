@@ -20,6 +20,7 @@ import warnings
 
 import torch
 
+from mfglearn._common.checks import check_bool
 from mfglearn.algorithm import Alias
 from mfglearn.core.evaluation import Evaluation
 from mfglearn.core.flow import mean_field_flow
@@ -194,7 +195,7 @@ class OccupationMeasureInclusion(Solver):
         self.eta = check_positive("perturbation", perturbation, allow_zero=True)
         self.tol = check_positive("tol", tol)
         self.zero_tol = check_positive("zero_tol", zero_tol, allow_zero=True)
-        self.warm_start = bool(warm_start)
+        self.warm_start = check_bool("warm_start", warm_start)
         self.lam: torch.Tensor | None = None
         flow = mean_field_flow(game, self.policy)
         self.d = flow.mu[:-1].unsqueeze(-1) * self.policy
