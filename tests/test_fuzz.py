@@ -64,6 +64,9 @@ BAD_HYPERPARAMETERS = [
     ("random", "mfc_q_learning", {"omega": 0.5}, r"omega must be in \(0.5, 1\], got 0.5"),
     ("left_right", "mf_omo", {"hat_init": "no"}, "hat_init must be True or False, got 'no'"),
     ("left_right", "occupation_measure_inclusion", {"warm_start": 1}, "warm_start must be True or False, got 1"),
+    ("left_right", "deep_mirror_descent", {"hidden": 64}, r"hidden must be a list of positive layer sizes"),
+    ("left_right", "deep_average_network_fp", {"hidden": [64, 0]}, r"hidden\[1\] must be a positive integer"),
+    ("left_right", "mf_ppo", {"entropy": None}, "entropy must be a number, got None"),
 ]
 
 

@@ -58,6 +58,13 @@ def check_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_layers(name: str, value) -> list[int]:
+    """Hidden-layer sizes: a list or tuple of positive integers (empty: no hidden layer)."""
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"{name} must be a list of positive layer sizes, e.g. [128, 128]; got {value!r}")
+    return [check_int(f"{name}[{i}]", h) for i, h in enumerate(value)]
+
+
 def check_choice(name: str, value, choices) -> str:
     """One of ``choices``."""
     if value not in tuple(choices):

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import torch
 
-from mfglearn._common.checks import check_choice, check_int, check_positive, check_unit_interval
+from mfglearn._common.checks import check_choice, check_int, check_layers, check_positive, check_unit_interval
 from mfglearn._common.sampling import categorical
 from mfglearn.algorithm import Algorithm
 from mfglearn.core.flow import mean_field_flow
@@ -98,7 +98,7 @@ class DeepFiniteSolver(Algorithm):
             raise ValidationError("device='cuda' but torch sees no GPU; use device='cpu'")
         game = game.with_device(self.device) if self.device != game.device else game
         super().__init__(game)
-        self.hidden = [check_int("hidden", h) for h in hidden]
+        self.hidden = check_layers("hidden", hidden)
         self.onehot_max = check_int("onehot_max", onehot_max, minimum=0)
         self.seed = check_int("seed", seed, minimum=0)
         self.batch_size = check_int("batch_size", batch_size)
@@ -521,9 +521,7 @@ class MFPPO(DeepFiniteSolver):
         self.n_agents = check_int("n_agents", n_agents)
         self.epochs = check_int("epochs", epochs)
         self.clip = check_unit_interval("clip", clip)
-        if not float(entropy) >= 0:
-            raise ValidationError(f"entropy must be >= 0, got {entropy!r}")
-        self.entropy = float(entropy)
+        self.entropy = check_positive("entropy", entropy, allow_zero=True)
         self.logits = self._network(0, zero_output=True)  # the uniform policy first
         self.value = self._network(1, outputs=1)  # V(t, s), the advantages' baseline
 
