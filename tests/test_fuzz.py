@@ -22,16 +22,37 @@ from mfglearn.runs import sweep as sw
 
 BAD_GAMES = [
     ("random", {"gamma": "0.9"}, "gamma must be a number"),
-    ("random", {"n_states": 2.7}, r"n_states must be an integer \(default 4\), got 2.7"),
-    ("random", {"n_states": 0}, "n_states must be a positive integer, got 0"),
-    ("random", {"seed": 1.7}, "seed must be an integer"),
+    ("random", {"n_states": 2.7}, r"n_states must be a positive integer \(default 4\), got 2.7"),
+    ("random", {"n_states": 0}, r"n_states must be a positive integer \(default 4\), got 0"),
+    ("random", {"seed": 1.7}, "seed must be a non-negative integer"),
     ("random", {"seed": -1}, "seed must be a non-negative integer"),
     ("four_rooms_exploration", {"speed": 0}, "speed must be a finite number > 0"),
-    ("beach_bar_continuous", {"noise_std": math.nan}, "noise_std must be a finite number >= 0"),
-    ("lq", {"horizon": math.inf}, "horizon must be an integer"),
+    ("beach_bar_continuous", {"noise_std": math.nan}, "noise_std must be a finite number"),
+    ("lq", {"horizon": math.inf}, "horizon must be a positive integer"),
     ("lq", {"horizon": 0}, "horizon must be a positive integer"),
-    ("congestion", {"max_backlog": "3"}, "max_backlog must be an integer"),
-    ("left_right", {"horizon": "abc"}, r"game 'left_right': horizon must be an integer \(default 2\), got 'abc'"),
+    ("congestion", {"max_backlog": "3"}, "max_backlog must be a non-negative integer"),
+    # found by fuzzing every registered game's parameters
+    ("mfglib/crowd_motion", {"torus_l": 0.0}, "torus_l must be a positive integer"),
+    ("mfglib/crowd_motion", {"T": -1}, "T must be a positive integer"),
+    (
+        "mfglib/building_evacuation",
+        {"n_floor": -12},
+        "n_floor must be a non-negative integer|n_floor must be a positive",
+    ),
+    ("large_grid", {"seed": None}, r"seed must be a non-negative integer \(default 0\), got None"),
+    ("lq_discrete", {"terminal_cost": None}, "terminal_cost must be a finite number"),
+    ("mfglib/equilibrium_price", {"d": math.inf}, "d must be a finite number"),
+    ("mfglib/crowd_motion", {"log_eps": 0.0}, "log_eps must be a finite number > 0"),
+    ("mfglib/equilibrium_price", {"c": "avg"}, r"c must be the five cost coefficients \(c0, c1, c2, c3, c4\)"),
+    ("mfglib/linear_quadratic", {"delta": -1.0}, "delta must be a finite number > 0"),
+    ("large_grid", {"dtype": "int64"}, "dtype must be a floating torch dtype"),
+    ("rock_paper_scissors", {"payoff": ""}, r"bad parameters for game 'rock_paper_scissors' \(payoff=''\): "),
+    ("benchmfg/mf_garnet", {"reward_scale": -12.0}, r"bad parameters for game 'benchmfg/mf_garnet' \(reward_scale"),
+    (
+        "left_right",
+        {"horizon": "abc"},
+        r"game 'left_right': horizon must be a positive integer \(default 2\), got 'abc'",
+    ),
 ]
 
 
@@ -39,6 +60,12 @@ BAD_GAMES = [
 def test_bad_game_parameters(gid, params, match):
     with pytest.raises(MFGError, match=match):
         mfglearn.make(gid, **params)
+
+
+def test_integral_floats_and_dtype_names_are_converted_for_the_game():
+    g = mfglearn.make("mfglib/crowd_motion", torus_l=4.0, torus_w=5.0)  # meshgrid refused the float before
+    assert g.S == 20
+    assert mfglearn.make("large_grid", rows=3, cols=4, dtype="float32").dtype == torch.float32
 
 
 BAD_HYPERPARAMETERS = [

@@ -123,7 +123,7 @@ def test_concurrent_starts_into_one_out_leave_one_valid_run(tmp_path):
         (("solve", "four_rooms_crowd", "--solver", "mf_trpo", "--set", "solver.inner_steps=1e999"), "inner_steps"),
         (("show", "/nonexistent/run"), "not a run directory"),
         (("solve", "left_right", "--set", "solver.damping=" + "-" * 100_000), "characters long"),
-        (("solve", "left_right", "--set", "game.horizon=abc"), "horizon must be an integer"),
+        (("solve", "left_right", "--set", "game.horizon=abc"), "horizon must be a positive integer"),
         (("tune", "fictitious_play", "--games", "left_right", "--trials", "0"), "n_trials must be a positive integer"),
         (("sweep", "left_right", "--grid", "solver.damping=0.5", "--seeds", "4..0"), "--seeds must list"),
         (("compare", "congestion", "--solvers", "mfc_kq,nope"), "unknown solver 'nope'"),

@@ -36,6 +36,14 @@ def check_bool(name: str, value) -> bool:
     raise ValidationError(f"{name} must be True or False, got {value!r}")
 
 
+def check_finite(name: str, value) -> float:
+    """A finite float of any sign."""
+    v = _number(name, value)
+    if not math.isfinite(v):
+        raise ValidationError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
 def check_unit_interval(name: str, value, *, closed_low: bool = False) -> float:
     """A float in ``(0, 1]`` (or ``[0, 1]`` with ``closed_low``)."""
     v = _number(name, value)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 from mfglearn.errors import UnknownNameError, ValidationError
 from mfglearn.games import classic, continuous, cooperative, crowd, lq, markets, meeting, population_grids, routing
@@ -240,6 +243,13 @@ def make(game_id: str, **params):
         game = spec.make(**params)
     except TypeError as exc:
         raise ValidationError(f"bad parameters for game {game_id!r}: {exc}") from None
+    except (ValueError, IndexError, ZeroDivisionError, RuntimeError) as exc:
+        if not params or isinstance(exc, ValidationError):  # the defaults failing is mfglearn's bug: show it
+            raise
+        # a value of the right kind that the constructor's arithmetic cannot use (a matrix of the wrong
+        # shape, text where numbers go): name the game and what was given, not a frame deep inside torch
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        raise ValidationError(f"bad parameters for game {game_id!r} ({given}): {exc}") from None
     if spec.kind == "custom" and not hasattr(game, "kind"):
         raise ValidationError(
             f"the game factory {game_id!r} returned a {type(game).__name__}; it must return a game "
@@ -248,24 +258,56 @@ def make(game_id: str, **params):
     return game
 
 
-def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
-    """A parameter whose default is a number, a boolean or a string takes a value of that kind.
+# integer parameters that count or size something, so that 0 means an empty game (every registered game's
+# integer parameters are counts, sizes, indices or seeds: none is negative)
+_AT_LEAST_ONE = frozenset(
+    {
+        "T", "horizon", "n", "rows", "cols", "size", "torus_l", "torus_w", "floor_l", "floor_w", "n_floor",
+        "n_states", "n_actions", "n_bidders", "dim", "zones", "quantize", "branching_factor", "n_noises",
+        "loc_change_freq", "window",
+    }
+)  # fmt: skip
 
-    (Games check their values' ranges themselves; this catches ``horizon="abc"`` or ``gamma=True``
-    before they reach arithmetic deep inside a constructor.)
+
+def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
+    """A parameter whose default is a number, a boolean or a string takes a value of that kind; in place,
+    an integral float for an integer parameter becomes an int.
+
+    Integer parameters are non-negative (at least 1 for the sizes in ``_AT_LEAST_ONE``), number parameters
+    finite, and neither takes ``None`` unless the signature says so. (Games check their values' ranges
+    themselves; this catches ``horizon="abc"``, ``gamma=True``, ``rows=0.0`` or ``c=nan`` before they reach
+    arithmetic deep inside a constructor.)
     """
     defaults = spec.parameters()
+    annotations = {n: str(p.annotation) for n, p in inspect.signature(spec.make).parameters.items()}
     for name, value in params.items():
         d = defaults.get(name)
-        if d is None or value is None:
-            continue
+        ann = annotations.get(name, "")
+        if d is None or (value is None and ("None" in ann or ann == str(inspect.Parameter.empty))):
+            continue  # None where the signature allows it (quantize=None: exact probabilities) or says nothing
         if isinstance(d, bool):
             ok, what = isinstance(value, bool), "true or false"
         elif isinstance(d, int):
-            ok = not isinstance(value, (bool, str)) and isinstance(value, (int, float)) and float(value).is_integer()
-            what = "an integer"
+            ok = not isinstance(value, (bool, str)) and isinstance(value, (int, float)) and math.isfinite(value)
+            ok = ok and float(value).is_integer()
+            least = 1 if name in _AT_LEAST_ONE else 0
+            what = {0: "a non-negative integer", 1: "a positive integer"}[least]
+            if ok and value < least:
+                ok = False
+            elif ok:
+                params[name] = int(value)  # 20.0 reached torch.arange and meshgrid as a float
         elif isinstance(d, float):  # a number, or for some games an array of them (lq's matrices)
-            ok, what = not isinstance(value, (bool, str, bytes, dict)), "a number"
+            ok, what = value is not None and not isinstance(value, (bool, str, bytes, dict)), "a finite number"
+            if ok and isinstance(value, (int, float)) and not math.isfinite(value):
+                ok = False
+        elif isinstance(d, torch.dtype):  # a floating dtype; the command line gives its name ("float32")
+            if isinstance(value, str):
+                value = params[name] = getattr(torch, value.removeprefix("torch."), value)
+            ok, what = isinstance(value, torch.dtype) and value.is_floating_point, "a floating torch dtype"
+            if not ok:
+                raise ValidationError(
+                    f"game {game_id!r}: {name} must be {what} (torch.float32 or torch.float64), got {value!r}"
+                )
         elif isinstance(d, str):  # a name, or for some games the data it names (a map's rows)
             rows = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
             ok, what = isinstance(value, str) or rows, "a string"

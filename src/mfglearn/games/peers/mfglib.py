@@ -31,7 +31,7 @@ import math
 
 import torch
 
-from mfglearn._common.checks import check_int
+from mfglearn._common.checks import check_finite, check_int, check_positive
 from mfglearn.errors import ValidationError
 from mfglearn.model.finite import FiniteMFG
 from mfglearn.model.kernels import Kernel, SparseKernel
@@ -126,6 +126,7 @@ def beach_bar(
         raise ValidationError("bar_loc must be between zero and n-1 (inclusive)")
     if not 0 <= p_still <= 1:
         raise ValidationError("p_still must be a valid probability")
+    check_positive("log_eps", log_eps)
     s = torch.arange(n)
     nxt = (s.view(n, 1, 1) + torch.arange(3).view(1, 3, 1) - 1 + torch.tensor([-1, 0, 1]).view(1, 1, 3)).clamp(0, n - 1)
     prob = torch.tensor([(1 - p_still) / 2, p_still, (1 - p_still) / 2], dtype=F64).expand(n, 3, 3)
@@ -167,6 +168,7 @@ def building_evacuation(
     (0, 0)) and upstairs (only at the opposite corner). Reward
     ``-eta log(max(mu(s), log_eps)) + evac_r [floor 0]``.
     """
+    check_positive("log_eps", log_eps)  # its log bounds the reward: log(0) is undefined
     S = (n_floor, floor_l, floor_w)
     f, x, y = torch.meshgrid(torch.arange(n_floor), torch.arange(floor_l), torch.arange(floor_w), indexing="ij")
     corner0 = (x == 0) & (y == 0)
@@ -266,6 +268,7 @@ def crowd_motion(
     Reward ``c (1 - d_1(s, bar_t) / (torus_l + torus_w)) - log(mu(s) + log_eps)``. The bar's
     path is drawn from ``torch.manual_seed(seed)`` exactly as MFGLib does.
     """
+    check_positive("log_eps", log_eps)  # log(mu + log_eps) must stay finite on empty cells
     S = (torus_l, torus_w)
     gen = torch.Generator().manual_seed(int(seed))
     bar = (torus_l // 2, torus_w // 2)
@@ -334,7 +337,11 @@ def equilibrium_price(
     ``(p_t - c0) q - c1 q^2 - c2 h - (c2 + c3)(q - s)^+ - c4 s``; next inventory
     ``min(s - min(q, s) + h, s_inv)``.
     """
-    c0, c1, c2, c3, c4 = c
+    check_positive("e0", e0)  # the price's denominator when nobody sells
+    check_positive("sigma", sigma)  # its exponent is 1 / sigma
+    if not isinstance(c, (list, tuple)) or len(c) != 5:
+        raise ValidationError(f"c must be the five cost coefficients (c0, c1, c2, c3, c4), got {c!r}")
+    c0, c1, c2, c3, c4 = (check_finite(f"c[{i}]", x) for i, x in enumerate(c))
     nS = s_inv + 1
     s = torch.arange(nS).view(nS, 1, 1)
     qq = torch.arange(Q + 1).view(1, Q + 1, 1)
@@ -406,6 +413,7 @@ def linear_quadratic(
     ``delta (-a^2 / 2 + q a (m_t - x) - kappa (m_t - x)^2 / 2)``, and at ``t = T``
     ``-c_term (m_t - x)^2 / 2``. Rounding is done in float32 as in MFGLib.
     """
+    check_positive("delta", delta)  # the time step: the noise scales with sqrt(delta)
     nS, nA = 2 * el + 1, 2 * m + 1
     eps = torch.arange(-3, 4, dtype=torch.float32) * sigma
     w = torch.exp(-0.5 * eps.pow(2)) / torch.sqrt(torch.tensor(2 * math.pi))
