@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import mfglearn
 from mfglearn.errors import MFGError
+from mfglearn.games.registry import GAMES
 from mfglearn.registry import get_algorithm
 from mfglearn.runs import sweep as sw
 
@@ -183,3 +184,24 @@ def test_fuzzed_hyperparameters_work_or_raise_one_mfglearn_error(name, hp, kind,
         return
     assert math.isfinite(res.exploitability), f"{name}({hp}={value!r}) returned a silent {res.exploitability}"
     assert isinstance(res.policy, torch.Tensor) and bool(torch.isfinite(res.policy).all())
+
+
+_SMALL = {"large_grid": {"rows": 6, "cols": 7}, "evacuation": {"rows": 6, "cols": 7}}  # 10^6 cells by default
+_GAME_PARAMETERS = [
+    (gid, name)
+    for gid, spec in sorted(GAMES.items())
+    for name in spec.parameters()
+    if not (gid in _SMALL and name in ("rows", "cols"))
+]
+
+
+@pytest.mark.parametrize("gid, name", _GAME_PARAMETERS, ids=[f"{g}.{n}" for g, n in _GAME_PARAMETERS])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=_WEIRD)
+def test_fuzzed_game_parameters_build_a_game_or_raise_one_mfglearn_error(gid, name, value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) > 8:
+        value = type(value)(math.copysign(8, value))  # a valid but huge size builds a huge game: slow, not bad
+    try:
+        mfglearn.make(gid, **{**_SMALL.get(gid, {}), name: value})
+    except MFGError as exc:
+        assert str(exc), "an error must say what is wrong"
