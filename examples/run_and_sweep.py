@@ -1,10 +1,11 @@
 """Results directories, resuming, figures and a small sweep from Python.
 
-python examples/run_and_sweep.py [--quick]      (figures need: pip install 'mfglearn[plot]')
+python examples/run_and_sweep.py [--quick] [--out DIR]      (figures need: pip install 'mfglearn[plot]')
+
+The run directories go under ``--out`` (default ``./run_and_sweep_results``), to look at or resume afterwards.
 """
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import mfglearn
@@ -14,9 +15,13 @@ from mfglearn.runs import rundir, sweep
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small budgets (the tests run this)")
-    iterations = 15 if ap.parse_args().quick else 50
+    ap.add_argument("--out", type=Path, default=Path("run_and_sweep_results"), help="where the runs are written")
+    args = ap.parse_args()
+    iterations = 15 if args.quick else 50
     mfglearn.set_threads(1)
-    root = Path(tempfile.mkdtemp(prefix="mfglearn-"))
+    root = args.out.resolve()
+    if (root / "omd").exists() or (root / "sweep").exists():
+        ap.error(f"--out {root} already holds runs of this example: pass another directory")
     game = mfglearn.make("four_rooms", horizon=30)
     start = mfglearn.exploitability(game, mfglearn.uniform_policy(game))
     res = rundir.run("four_rooms", "mirror_descent", iterations, root / "omd", {"horizon": 30}, {"learning_rate": 0.1})
@@ -25,7 +30,7 @@ def main() -> None:
     print(
         f"exploitability resumed to {2 * iterations} iterations: {res.exploitability:.4f} -> {more.exploitability:.4f}"
     )
-    print("files:", sorted(p.name for p in (root / "omd").iterdir()))
+    print(f"files in {root / 'omd'}:", sorted(p.name for p in (root / "omd").iterdir()))
     grid = {"solver.learning_rate": [0.03, 0.1, 0.3]}
     out = sweep.sweep("beach_bar", "mirror_descent", grid, iterations=iterations, out=root / "sweep", workers=2)
     beach = mfglearn.make("beach_bar")
