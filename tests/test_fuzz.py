@@ -205,3 +205,17 @@ def test_fuzzed_game_parameters_build_a_game_or_raise_one_mfglearn_error(gid, na
         mfglearn.make(gid, **{**_SMALL.get(gid, {}), name: value})
     except MFGError as exc:
         assert str(exc), "an error must say what is wrong"
+
+
+def test_a_users_game_keeps_its_own_ranges(tmp_path):
+    # the non-negative and finite rules are mfglearn's games'; a user's factory only gets the kind checks
+    path = tmp_path / "shifted.py"
+    path.write_text(
+        "import mfglearn\n"
+        "def make(offset: int = 0, bound: float = 1.0):\n"
+        "    assert isinstance(offset, int)\n"
+        "    return mfglearn.make('left_right')\n"
+    )
+    assert mfglearn.make(f"{path}:make", offset=-3.0, bound=float("inf")).name  # -3.0 arrives as the int -3
+    with pytest.raises(MFGError, match="offset must be an integer"):
+        mfglearn.make(f"{path}:make", offset="x")

@@ -273,13 +273,16 @@ def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
     """A parameter whose default is a number, a boolean or a string takes a value of that kind; in place,
     an integral float for an integer parameter becomes an int.
 
-    Integer parameters are non-negative (at least 1 for the sizes in ``_AT_LEAST_ONE``), number parameters
-    finite, and neither takes ``None`` unless the signature says so. (Games check their values' ranges
-    themselves; this catches ``horizon="abc"``, ``gamma=True``, ``rows=0.0`` or ``c=nan`` before they reach
-    arithmetic deep inside a constructor.)
+    On mfglearn's own games integer parameters are non-negative (at least 1 for the sizes in
+    ``_AT_LEAST_ONE``) and number parameters finite. No parameter takes ``None`` unless the signature says
+    so. (Games check their values' ranges themselves; this catches ``horizon="abc"``, ``gamma=True``,
+    ``rows=0.0`` or ``c=nan`` before they reach arithmetic deep inside a constructor.)
     """
     defaults = spec.parameters()
     annotations = {n: str(p.annotation) for n, p in inspect.signature(spec.make).parameters.items()}
+    # the ranges below hold for mfglearn's own games; a user's factory may give its integers and numbers
+    # other meanings (a negative offset, an infinite bound): it gets the kind checks only
+    own = getattr(spec.make, "__module__", "").startswith("mfglearn.")
     for name, value in params.items():
         d = defaults.get(name)
         ann = annotations.get(name, "")
@@ -290,15 +293,15 @@ def _check_kinds(game_id: str, spec: GameSpec, params: dict) -> None:
         elif isinstance(d, int):
             ok = not isinstance(value, (bool, str)) and isinstance(value, (int, float)) and math.isfinite(value)
             ok = ok and float(value).is_integer()
-            least = 1 if name in _AT_LEAST_ONE else 0
-            what = {0: "a non-negative integer", 1: "a positive integer"}[least]
+            least = (1 if name in _AT_LEAST_ONE else 0) if own else -math.inf
+            what = {0: "a non-negative integer", 1: "a positive integer"}.get(least, "an integer")
             if ok and value < least:
                 ok = False
             elif ok:
                 params[name] = int(value)  # 20.0 reached torch.arange and meshgrid as a float
         elif isinstance(d, float):  # a number, or for some games an array of them (lq's matrices)
             ok, what = value is not None and not isinstance(value, (bool, str, bytes, dict)), "a finite number"
-            if ok and isinstance(value, (int, float)) and not math.isfinite(value):
+            if ok and own and isinstance(value, (int, float)) and not math.isfinite(value):
                 ok = False
         elif isinstance(d, torch.dtype):  # a floating dtype; the command line gives its name ("float32")
             if isinstance(value, str):
