@@ -20,7 +20,7 @@ import torch
 from mfglearn._common.memory import LARGE_TENSOR
 from mfglearn.core.flow import Flow
 from mfglearn.model.finite import FiniteMFG
-from mfglearn.model.kernels import Kernel
+from mfglearn.model.kernels import SHORT_SUM_IN_ORDER, Kernel
 from mfglearn.model.layout import empty, is_action_major, prefers_action_major, to_action_major
 
 
@@ -212,7 +212,7 @@ def _planewise(q: torch.Tensor) -> bool:
 # batch's (H, B, S, A) tensors with 2 or 3 entries per row it ran 3x (768 rows) to 25x (65536 rows) slower
 # than adding the columns. Up to 4 entries torch adds them in order, so the columns' sum has the same bits
 # (tests/core/test_short_sums.py); from 5 it adds in another order, and keeps its own sum.
-_SHORT_SUM_MAX = 4
+_SHORT_SUM_MAX = SHORT_SUM_IN_ORDER
 _SHORT_SUM_MIN_ROWS = 256  # below, the column adds' own dispatch costs more than the sum's rows
 
 

@@ -381,11 +381,11 @@ def _pulls_by_matrix(k: SparseKernel, v: torch.Tensor) -> bool:
     return (
         _pushes_by_matrix(k, v)
         and K >= PULL_MATRIX_MIN_SUCCESSORS
-        and (K <= _SHORT_SUM_IN_ORDER or k.index.numel() >= PER_SUCCESSOR_MIN_ROWS)
+        and (K <= SHORT_SUM_IN_ORDER or k.index.numel() >= PER_SUCCESSOR_MIN_ROWS)
     )
 
 
-_SHORT_SUM_IN_ORDER = 4  # torch sums up to 4 entries of a row in order (tests/core/test_short_sums.py)
+SHORT_SUM_IN_ORDER = 4  # torch sums up to 4 entries of a row in order (tests/core/test_short_sums.py)
 
 
 def _pull_by_matrix(k: SparseKernel, v: torch.Tensor) -> torch.Tensor:
